@@ -1,0 +1,35 @@
+# `make test` on a fresh machine: creates .venv, installs the pinned requirements (skipped when
+# nothing changed), then runs every test. CI runs exactly this.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test bench lock clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the pins change.
+$(STAMP): requirements.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+# Re-pin after editing pyproject.toml's dependencies.
+lock: | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -e '.[test]' build setuptools wheel
+	$(PY) -m pip uninstall --yes --quiet cloudqueue
+	{ sed -n '1,3p' requirements.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^cloudqueue'; \
+	  $(PY) -m pip freeze --all | grep -E '^(setuptools|wheel)=='; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.txt
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,616 @@
+"""The cloudqueue spec: one declarative queue, validated against every targeted cloud.
+
+`QueueArgs` is both the stack config entry under `cloudqueue:queues.<name>` and the
+component args. `validate()` checks it against one table of rules and returns a
+fully-resolved `QueueSpec`; it runs before any resource is registered and reports
+every problem at once. Values are never clamped: a value a cloud cannot honour is
+an error that names the field, the value, the cloud and the allowed range.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Required, TypedDict, get_args, get_origin, get_type_hints
+
+import pulumi
+
+CLOUDS = ("aws", "azure", "gcp")
+"""Every cloud a spec may name, in fan-out order."""
+
+# Components that exist today; azure and gcp land with their own issues.
+SUPPORTED_CLOUDS = ("aws",)
+
+CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
+
+
+class ConsumerArgs(TypedDict, total=False):
+    """The function that consumes the queue, the same business code on every cloud."""
+
+    code_path: Required[str]
+    """Folder holding the handler module(s), relative to the Pulumi project directory."""
+    handler: Required[str]
+    """`module.function` called once per message, e.g. `handler.handle`."""
+    runtime: str
+    """Python runtime, e.g. `python3.12`; mapped to each cloud's own runtime name."""
+    memory_mb: int
+    """Memory for one function instance, in MiB."""
+    timeout_seconds: int
+    """Longest time one invocation may run, in seconds."""
+    batch_size: int
+    """Most messages handed to one invocation (AWS); push clouds deliver one at a time."""
+    max_batching_window_seconds: int
+    """Longest wait to fill a batch before invoking, in seconds (AWS standard queues)."""
+    max_concurrency: int
+    """Most function instances working the queue at once."""
+    environment: dict[str, str]
+    """Extra environment variables for the function."""
+
+
+class CloudQueueArgs(TypedDict, total=False):
+    """One queue on one cloud: the spec without `clouds` (the args of AwsQueue and its twins)."""
+
+    fifo: bool
+    """Ordered delivery: SQS FIFO, Service Bus sessions, Pub/Sub ordering keys."""
+    message_retention_seconds: int
+    """How long an unconsumed message is kept, in seconds."""
+    visibility_timeout_seconds: int
+    """How long a received message stays hidden before redelivery, in seconds."""
+    max_delivery_attempts: int
+    """Deliveries before a message is moved to the dead-letter queue."""
+    dead_letter_retention_seconds: int
+    """How long a dead-lettered message is kept, in seconds."""
+    encryption_keys: dict[str, str]
+    """Customer-managed key per cloud (AWS KMS key ARN, Key Vault key id, Cloud KMS key name)."""
+    consumer: Required[ConsumerArgs]
+    """The consuming function."""
+    producers: dict[str, list[str]]
+    """Identities per cloud granted send rights on this queue only."""
+    tags: dict[str, str]
+    """Tags (AWS, Azure) or labels (Google Cloud) put on every resource."""
+
+
+class QueueArgs(CloudQueueArgs, total=False):
+    """One queue, its dead-letter queue, its producers and its consumer, on several clouds."""
+
+    clouds: Required[list[str]]
+    """Clouds to provision on: a non-empty subset of aws, azure, gcp."""
+
+
+# --- Defaults -------------------------------------------------------------------------------
+
+# Plain defaults. Derived ones (visibility timeout, dead-letter retention) are computed in
+# `_resolve`, where their rule is stated.
+DEFAULTS: dict[str, Any] = {
+    "fifo": False,
+    "message_retention_seconds": 4 * 24 * 3600,  # SQS's own default: 4 days
+    "max_delivery_attempts": 5,  # the lowest value every cloud accepts (Pub/Sub minimum)
+    "encryption_keys": {},
+    "producers": {},
+    "tags": {},
+    "consumer.runtime": "python3.12",
+    "consumer.memory_mb": 256,
+    "consumer.timeout_seconds": 30,
+    "consumer.batch_size": 10,  # the largest batch every SQS queue type accepts without a window
+    "consumer.max_batching_window_seconds": 0,
+    "consumer.max_concurrency": 10,
+    "consumer.environment": {},
+}
+
+RUNTIMES = ("python3.11", "python3.12", "python3.13")
+"""Python runtimes that every cloud's function service offers and the runtime adapters support."""
+
+
+# --- Per-cloud limits, as data ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One cloud's accepted range for one spec field."""
+
+    field: str
+    """Field path inside a queue spec, e.g. `consumer.memory_mb`."""
+    cloud: str
+    """Cloud key the limit belongs to."""
+    service: str
+    """Service that imposes it, as named in errors."""
+    low: Optional[int]
+    """Smallest accepted value, or None."""
+    high: Optional[int]
+    """Largest accepted value, or None."""
+
+
+# Sources: SQS CreateQueue attributes and RedrivePolicy; Lambda quotas and SQS event-source
+# parameters; Service Bus quotas and SBQueue properties; Pub/Sub Subscription resource and
+# Cloud Functions (2nd gen) limits. Visibility is only range-checked when given: the derived
+# default is built inside each cloud's range (see `QueueSpec.visibility_timeout`).
+LIMITS: tuple[Limit, ...] = (
+    Limit("max_delivery_attempts", "aws", "AWS SQS", 1, 1000),  # maxReceiveCount
+    Limit("max_delivery_attempts", "azure", "Azure Service Bus", 1, 2000),  # maxDeliveryCount
+    Limit("max_delivery_attempts", "gcp", "Google Cloud Pub/Sub", 5, 100),  # deadLetterPolicy
+    Limit("visibility_timeout_seconds", "aws", "AWS SQS", 0, 43200),  # 12 hours
+    Limit("visibility_timeout_seconds", "gcp", "Google Cloud Pub/Sub", 10, 600),  # ackDeadlineSeconds
+    Limit("message_retention_seconds", "aws", "AWS SQS", 60, 1209600),  # 14 days
+    Limit("message_retention_seconds", "azure", "Azure Service Bus", 5, None),  # defaultMessageTimeToLive
+    Limit("message_retention_seconds", "gcp", "Google Cloud Pub/Sub", 600, 604800),  # subscription: 7 days
+    Limit("dead_letter_retention_seconds", "aws", "AWS SQS", 60, 1209600),
+    Limit("dead_letter_retention_seconds", "azure", "Azure Service Bus", 5, None),
+    Limit("dead_letter_retention_seconds", "gcp", "Google Cloud Pub/Sub", 600, 604800),
+    Limit("consumer.memory_mb", "aws", "AWS Lambda", 128, 10240),
+    Limit("consumer.memory_mb", "gcp", "Google Cloud Functions", 128, 32768),
+    Limit("consumer.timeout_seconds", "aws", "AWS Lambda", 1, 900),
+    Limit("consumer.timeout_seconds", "azure", "Azure Functions (Flex Consumption, cloudqueue cap)", 1, 3600),
+    Limit("consumer.timeout_seconds", "gcp", "Google Cloud Pub/Sub push", 1, 600),  # bounded by the ack deadline
+    Limit("consumer.batch_size", "aws", "AWS Lambda SQS event source", 1, 10000),
+    Limit("consumer.max_batching_window_seconds", "aws", "AWS Lambda SQS event source", 0, 300),
+    Limit("consumer.max_concurrency", "aws", "AWS Lambda SQS event source maximum concurrency", 2, 1000),
+)
+
+# Longest stored retention per cloud; the dead-letter default is the minimum over targeted clouds.
+MAX_RETENTION = {limit.cloud: limit.high for limit in LIMITS if limit.field == "dead_letter_retention_seconds"}
+
+# Service Bus caps a message lock at 5 minutes; the Functions host renews it up to the timeout.
+AZURE_MAX_LOCK_SECONDS = 300
+
+# Pulumi autonames AWS children as `<name>-<role>-<7 hex>`; the longest is the consumer's IAM
+# role under Queue, `<name>-aws-consumer-role-xxxxxxx`, and IAM caps role names at 64.
+AWS_LONGEST_CHILD_SUFFIX = "-aws-consumer-role"
+AWS_MAX_QUEUE_NAME = 64 - len(AWS_LONGEST_CHILD_SUFFIX) - len("-0123456")
+
+# Lambda reserves these variables (Lambda developer guide, "Defined runtime environment
+# variables"); cloudqueue reserves its own prefix for the adapters.
+AWS_RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+AWS_MAX_ENV_BYTES = 4096  # Lambda: all environment variables together
+RESERVED_ENV_PREFIX = "CLOUDQUEUE_"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_AWS_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
+_AWS_KMS_KEY = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_AZURE_PRINCIPAL = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+_AZURE_KEY = re.compile(r"^https://[a-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[0-9a-f]{32})?$")
+_GCP_MEMBER = re.compile(r"^(serviceAccount|user|group|domain|principal|principalSet):\S+$")
+_GCP_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+_AWS_TAG = re.compile(r"^[\w .:/=+\-@]*$")
+
+IDENTITY_FORMATS = {
+    "aws": (_AWS_PRINCIPAL, "an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/name)"),
+    "azure": (_AZURE_PRINCIPAL, "an Entra ID principal object id (a GUID)"),
+    "gcp": (_GCP_MEMBER, "an IAM member such as serviceAccount:api@project.iam.gserviceaccount.com"),
+}
+KEY_FORMATS = {
+    "aws": (_AWS_KMS_KEY, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); IAM cannot grant kms:Decrypt by alias"),
+    "azure": (_AZURE_KEY, "a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>[/<version>])"),
+    "gcp": (_GCP_KEY, "a Cloud KMS key name (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)"),
+}
+
+
+# --- The resolved spec ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A validated consumer with every default filled in."""
+
+    code_path: Path
+    handler_module: str
+    handler_function: str
+    runtime: str
+    memory_mb: int
+    timeout_seconds: int
+    batch_size: int
+    max_batching_window_seconds: int
+    max_concurrency: int
+    environment: Mapping[str, Any]
+
+    @property
+    def handler(self) -> str:
+        return f"{self.handler_module}.{self.handler_function}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A validated queue spec with every default filled in; what the cloud components read."""
+
+    name: str
+    clouds: tuple[str, ...]
+    fifo: bool
+    message_retention_seconds: int
+    visibility_timeout_seconds: Optional[int]
+    max_delivery_attempts: int
+    dead_letter_retention_seconds: int
+    encryption_keys: Mapping[str, Any]
+    consumer: ConsumerSpec
+    producers: Mapping[str, tuple[Any, ...]]
+    tags: Mapping[str, Any]
+
+    def visibility_timeout(self, cloud: str) -> int:
+        """The visibility (AWS), lock (Azure) or ack deadline (GCP) for one cloud, in seconds."""
+        if self.visibility_timeout_seconds is not None:
+            return self.visibility_timeout_seconds
+        # AWS guidance for SQS event sources: 6 x the function timeout plus the batching
+        # window, so a batch can be retried by Lambda before the message reappears.
+        derived = 6 * self.consumer.timeout_seconds + self.consumer.max_batching_window_seconds
+        limit = _limit("visibility_timeout_seconds", cloud)
+        if limit is None:
+            return derived
+        return min(max(derived, limit.low or 0), limit.high if limit.high is not None else derived)
+
+
+class SpecError(ValueError):
+    """A queue spec that cannot be provisioned; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[str]):
+        self.issues = issues
+        super().__init__("invalid cloudqueue spec:\n" + "\n".join(f"  - {issue}" for issue in issues))
+
+
+# --- Validation -------------------------------------------------------------------------------
+
+
+def validate(name: str, args: Mapping[str, Any], base_dir: Optional[Path] = None, clouds: Optional[tuple[str, ...]] = None) -> QueueSpec:
+    """Check `args` against the schema and every targeted cloud's limits; return the resolved spec.
+
+    `base_dir` anchors `consumer.code_path` (default: the current directory, which is the
+    Pulumi project directory during `pulumi up`). `clouds` fixes the targeted clouds for a
+    single-cloud component, whose args carry no `clouds` field.
+    """
+    path = f"queues.{name}"
+    issues: list[str] = []
+    args = dict(args)
+    if clouds is not None:
+        if "clouds" in args:
+            issues.append(f"{path}.clouds: not accepted by a single-cloud component, which always targets {clouds[0]}")
+        args["clouds"] = list(clouds)
+    if not isinstance(name, str) or not _NAME.match(name):
+        issues.append(f"{path}: the queue name must start with a letter or digit and hold only letters, digits, '-' and '_'")
+    _check_shape(args, QueueArgs, path, issues)
+    if issues:
+        raise SpecError(issues)
+    spec = _resolve(name, args, base_dir or Path.cwd())
+    for rule in RULES:
+        issues.extend(rule(spec, path))
+    if issues:
+        raise SpecError(issues)
+    return spec
+
+
+def validate_all(queues: Any, base_dir: Optional[Path] = None) -> dict[str, QueueSpec]:
+    """Validate every queue of a stack before any is built, reporting all problems together."""
+    if not isinstance(queues, Mapping) or not queues:
+        raise SpecError([f"queues: {_describe(queues)} must be a non-empty mapping of queue name to spec"])
+    specs, issues = {}, []
+    for name, args in queues.items():
+        try:
+            specs[name] = validate(name, args, base_dir)
+        except SpecError as error:
+            issues.extend(error.issues)
+    if issues:
+        raise SpecError(issues)
+    return specs
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _type_word(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin is list:
+        return f"a list of {_type_word(get_args(hint)[0])}s"
+    if origin is dict or _is_typeddict(hint):
+        return "a mapping"
+    return {bool: "boolean (true or false)", int: "whole number", str: "string"}.get(hint, str(hint))
+
+
+def _is_typeddict(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__required_keys__")
+
+
+def _check_shape(value: Any, hint: Any, path: str, issues: list[str], may_be_output: bool = False) -> None:
+    """Type-check `value` against a TypedDict / list / dict / scalar annotation.
+
+    Only string entries of lists and maps (producer ids, keys, tags, environment values) may
+    be pulumi Outputs; they are skipped, not guessed. Everything else drives validation.
+    """
+    if isinstance(value, pulumi.Output):
+        if not (may_be_output and hint is str):
+            issues.append(f"{path}: must be a plain value, not a pulumi Output, because cloudqueue validates it before deploying")
+        return
+    if _is_typeddict(hint):
+        if not isinstance(value, Mapping):
+            issues.append(f"{path}: {_describe(value)} is not a mapping")
+            return
+        fields = get_type_hints(hint)
+        for key in value:
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), fields, n=1)
+                hint_text = f"; did you mean {close[0]!r}?" if close else ""
+                issues.append(f"{path}.{key}: unknown field (allowed: {', '.join(sorted(fields))}){hint_text}")
+        for key in sorted(hint.__required_keys__):
+            if key not in value:
+                issues.append(f"{path}.{key}: required field is missing")
+        for key, sub in fields.items():
+            if key in value:
+                _check_shape(value[key], sub, f"{path}.{key}", issues)
+        return
+    origin = get_origin(hint)
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            issues.append(f"{path}: {_describe(value)} is not a list")
+            return
+        for index, item in enumerate(value):
+            _check_shape(item, get_args(hint)[0], f"{path}[{index}]", issues, may_be_output=True)
+        return
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            issues.append(f"{path}: {_describe(value)} is not a mapping")
+            return
+        for key, item in value.items():
+            if not isinstance(key, str):
+                issues.append(f"{path}: key {_describe(key)} is not a string")
+            _check_shape(item, get_args(hint)[1], f"{path}.{key}", issues, may_be_output=True)
+        return
+    ok = isinstance(value, hint) and (hint is not int or not isinstance(value, bool))
+    if not ok:
+        issues.append(f"{path}: {_describe(value)} is not a {_type_word(hint)}")
+
+
+def _resolve(name: str, args: Mapping[str, Any], base_dir: Path) -> QueueSpec:
+    consumer_args = args["consumer"]
+
+    def pick(key: str, source: Mapping[str, Any], prefix: str = "") -> Any:
+        return source.get(key, DEFAULTS[prefix + key])
+
+    module, _, function = consumer_args["handler"].rpartition(".")
+    consumer = ConsumerSpec(
+        code_path=(base_dir / consumer_args["code_path"]).resolve(),
+        handler_module=module,
+        handler_function=function,
+        **{
+            key: pick(key, consumer_args, "consumer.")
+            for key in ("runtime", "memory_mb", "timeout_seconds", "batch_size", "max_batching_window_seconds", "max_concurrency", "environment")
+        },
+    )
+    clouds = tuple(args["clouds"])
+    # Default dead-letter retention: the longest every targeted cloud can store, so a failed
+    # message stays inspectable for as long as possible (SQS keeps the original enqueue time).
+    known = [MAX_RETENTION[c] for c in clouds if c in MAX_RETENTION and MAX_RETENTION[c] is not None]
+    dead_letter_default = min(known) if known else MAX_RETENTION["aws"]
+    return QueueSpec(
+        name=name,
+        clouds=clouds,
+        fifo=pick("fifo", args),
+        message_retention_seconds=pick("message_retention_seconds", args),
+        visibility_timeout_seconds=args.get("visibility_timeout_seconds"),
+        max_delivery_attempts=pick("max_delivery_attempts", args),
+        dead_letter_retention_seconds=args.get("dead_letter_retention_seconds", dead_letter_default),
+        encryption_keys=dict(pick("encryption_keys", args)),
+        consumer=consumer,
+        producers={cloud: tuple(ids) for cloud, ids in pick("producers", args).items()},
+        tags=dict(pick("tags", args)),
+    )
+
+
+def _limit(field: str, cloud: str) -> Optional[Limit]:
+    return next((lim for lim in LIMITS if lim.field == field and lim.cloud == cloud), None)
+
+
+def _field_value(spec: QueueSpec, field: str) -> Any:
+    target: Any = spec
+    for part in field.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _range_text(low: Optional[int], high: Optional[int]) -> str:
+    if high is None:
+        return f"{low} or more"
+    return f"{low}..{high}"
+
+
+# Each rule takes the resolved spec and the error path prefix and yields error messages.
+Rule = Callable[[QueueSpec, str], list[str]]
+
+
+def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    if not spec.clouds:
+        issues.append(f"{path}.clouds: [] is empty (allowed: a non-empty subset of {', '.join(CLOUDS)})")
+    for cloud in spec.clouds:
+        if cloud not in CLOUDS:
+            issues.append(f"{path}.clouds: {cloud!r} is not a cloud (allowed: {', '.join(CLOUDS)})")
+        elif cloud not in SUPPORTED_CLOUDS:
+            issues.append(
+                f"{path}.clouds: {cloud!r} is not yet supported by this cloudqueue release "
+                f"(supported: {', '.join(SUPPORTED_CLOUDS)})"
+            )
+    if len(set(spec.clouds)) != len(spec.clouds):
+        issues.append(f"{path}.clouds: {list(spec.clouds)!r} names a cloud twice")
+    for field in ("encryption_keys", "producers"):
+        for cloud in getattr(spec, field):
+            if cloud not in spec.clouds:
+                issues.append(f"{path}.{field}.{cloud}: {cloud!r} is not in clouds {list(spec.clouds)!r}")
+    return issues
+
+
+def _rule_limits(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    for limit in LIMITS:
+        if limit.cloud not in spec.clouds:
+            continue
+        value = _field_value(spec, limit.field)
+        if value is None:  # visibility not given: derived inside the range
+            continue
+        allowed = f"allowed {_range_text(limit.low, limit.high)} when {limit.cloud} is targeted"
+        if limit.low is not None and value < limit.low:
+            issues.append(f"{path}.{limit.field}: {value} is below {limit.service}'s minimum of {limit.low} ({allowed})")
+        elif limit.high is not None and value > limit.high:
+            issues.append(f"{path}.{limit.field}: {value} is above {limit.service}'s maximum of {limit.high} ({allowed})")
+    return issues
+
+
+def _rule_aws_event_source(spec: QueueSpec, path: str) -> list[str]:
+    if "aws" not in spec.clouds:
+        return []
+    consumer, issues = spec.consumer, []
+    visibility = spec.visibility_timeout("aws")
+    if visibility < consumer.timeout_seconds:
+        issues.append(
+            f"{path}.visibility_timeout_seconds: {visibility} is below consumer.timeout_seconds "
+            f"({consumer.timeout_seconds}); AWS Lambda rejects an SQS event source whose visibility timeout "
+            f"is shorter than the function timeout (allowed {consumer.timeout_seconds}..43200 when aws is targeted)"
+        )
+    if spec.fifo and consumer.batch_size > 10:
+        issues.append(
+            f"{path}.consumer.batch_size: {consumer.batch_size} is above AWS Lambda's FIFO maximum of 10 "
+            f"(allowed 1..10 for fifo queues when aws is targeted)"
+        )
+    if spec.fifo and consumer.max_batching_window_seconds != 0:
+        issues.append(
+            f"{path}.consumer.max_batching_window_seconds: {consumer.max_batching_window_seconds} is not supported "
+            f"for FIFO queues by the AWS Lambda SQS event source (allowed 0 for fifo queues when aws is targeted)"
+        )
+    if not spec.fifo and consumer.batch_size > 10 and consumer.max_batching_window_seconds < 1:
+        issues.append(
+            f"{path}.consumer.batch_size: {consumer.batch_size} needs consumer.max_batching_window_seconds of at "
+            f"least 1 on AWS Lambda (allowed 1..10 without a batching window when aws is targeted)"
+        )
+    if not spec.fifo and spec.dead_letter_retention_seconds < spec.message_retention_seconds:
+        # Standard queues keep the original enqueue time when a message is dead-lettered.
+        issues.append(
+            f"{path}.dead_letter_retention_seconds: {spec.dead_letter_retention_seconds} is below "
+            f"message_retention_seconds ({spec.message_retention_seconds}); AWS SQS keeps the original enqueue "
+            f"time in the dead-letter queue, so messages would expire early "
+            f"(allowed {spec.message_retention_seconds}..1209600 when aws is targeted)"
+        )
+    if len(spec.name) > AWS_MAX_QUEUE_NAME:
+        issues.append(
+            f"{path}: the queue name {spec.name!r} is {len(spec.name)} characters, above the AWS maximum of "
+            f"{AWS_MAX_QUEUE_NAME} (IAM role names are capped at 64, and the consumer role is named "
+            f"'<name>{AWS_LONGEST_CHILD_SUFFIX}-<7 random>') (allowed 1..{AWS_MAX_QUEUE_NAME} when aws is targeted)"
+        )
+    return issues
+
+
+def _rule_gcp_ack_deadline(spec: QueueSpec, path: str) -> list[str]:
+    if "gcp" not in spec.clouds:
+        return []
+    deadline = spec.visibility_timeout("gcp")
+    if spec.consumer.timeout_seconds > deadline:
+        return [
+            f"{path}.consumer.timeout_seconds: {spec.consumer.timeout_seconds} is above the Google Cloud Pub/Sub "
+            f"ack deadline ({deadline}); a push is redelivered once the deadline passes "
+            f"(allowed 1..{deadline} when gcp is targeted)"
+        ]
+    return []
+
+
+def _rule_identities_and_keys(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    for cloud, members in spec.producers.items():
+        if cloud not in IDENTITY_FORMATS:
+            continue
+        pattern, wanted = IDENTITY_FORMATS[cloud]
+        for index, member in enumerate(members):
+            if isinstance(member, str) and not pattern.match(member):
+                issues.append(f"{path}.producers.{cloud}[{index}]: {member!r} is not {wanted}; public principals are never granted")
+    for cloud, key in spec.encryption_keys.items():
+        if cloud in KEY_FORMATS and isinstance(key, str) and not KEY_FORMATS[cloud][0].match(key):
+            issues.append(f"{path}.encryption_keys.{cloud}: {key!r} is not {KEY_FORMATS[cloud][1]}")
+    return issues
+
+
+def _rule_environment(spec: QueueSpec, path: str) -> list[str]:
+    issues, env = [], spec.consumer.environment
+    for key in env:
+        if not _ENV_KEY.match(key):
+            issues.append(f"{path}.consumer.environment.{key}: not a valid variable name (letters, digits and '_', starting with a letter)")
+        elif key.upper().startswith(RESERVED_ENV_PREFIX):
+            issues.append(f"{path}.consumer.environment.{key}: the {RESERVED_ENV_PREFIX} prefix is reserved for the cloudqueue runtime")
+        elif "aws" in spec.clouds and key in AWS_RESERVED_ENV:
+            issues.append(f"{path}.consumer.environment.{key}: reserved by AWS Lambda and cannot be set (when aws is targeted)")
+    if "aws" in spec.clouds:
+        size = sum(len(k) + len(v) for k, v in env.items() if isinstance(v, str))
+        if size > AWS_MAX_ENV_BYTES - 256:  # headroom for the adapter's own variables
+            issues.append(
+                f"{path}.consumer.environment: {size} bytes is above AWS Lambda's limit of "
+                f"{AWS_MAX_ENV_BYTES - 256} for user variables (allowed 0..{AWS_MAX_ENV_BYTES - 256} when aws is targeted)"
+            )
+    return issues
+
+
+def _rule_tags(spec: QueueSpec, path: str) -> list[str]:
+    if "aws" not in spec.clouds:
+        return []
+    issues = []
+    if len(spec.tags) > 45:  # AWS allows 50 per resource; 5 left for the user's transforms
+        issues.append(f"{path}.tags: {len(spec.tags)} tags is above the AWS maximum of 45 (allowed 0..45 when aws is targeted)")
+    for key, value in spec.tags.items():
+        if not (1 <= len(key) <= 128) or not _AWS_TAG.match(key) or key.lower().startswith("aws:"):
+            issues.append(f"{path}.tags.{key}: not a valid AWS tag key (1..128 of letters, digits, spaces and _.:/=+-@, not starting with aws:)")
+        if isinstance(value, str) and (len(value) > 256 or not _AWS_TAG.match(value)):
+            issues.append(f"{path}.tags.{key}: {value!r} is not a valid AWS tag value (0..256 of letters, digits, spaces and _.:/=+-@)")
+    return issues
+
+
+def _rule_runtime(spec: QueueSpec, path: str) -> list[str]:
+    if spec.consumer.runtime not in RUNTIMES:
+        return [f"{path}.consumer.runtime: {spec.consumer.runtime!r} is not supported (allowed: {', '.join(RUNTIMES)})"]
+    return []
+
+
+def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
+    consumer = spec.consumer
+    field = f"{path}.consumer"
+    if not consumer.code_path.is_dir():
+        return [f"{field}.code_path: {str(consumer.code_path)!r} is not a directory"]
+    if not _IDENTIFIER_PATH.match(consumer.handler):
+        return [f"{field}.handler: {consumer.handler!r} is not of the form module.function"]
+    if consumer.handler_module.split(".")[0] == "cloudqueue_runtime":
+        return [f"{field}.handler: {consumer.handler!r} must name the user's module, not the cloudqueue runtime"]
+    relative = Path(*consumer.handler_module.split("."))
+    candidates = [consumer.code_path / relative.with_suffix(".py"), consumer.code_path / relative / "__init__.py"]
+    module_file = next((c for c in candidates if c.is_file()), None)
+    if module_file is None:
+        return [f"{field}.handler: module {consumer.handler_module!r} not found in {str(consumer.code_path)!r} (looked for {relative.with_suffix('.py')})"]
+    try:
+        tree = ast.parse(module_file.read_text(encoding="utf-8"), filename=str(module_file))
+    except SyntaxError as error:
+        return [f"{field}.handler: {module_file} does not parse: {error.msg} (line {error.lineno})"]
+    for node in tree.body:
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == consumer.handler_function:
+            return [f"{field}.handler: {consumer.handler!r} is async; the adapters call the handler synchronously"]
+        if isinstance(node, ast.FunctionDef) and node.name == consumer.handler_function:
+            return []
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == consumer.handler_function for t in node.targets):
+            return []
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == consumer.handler_function for a in node.names):
+            return []
+    return [f"{field}.handler: {module_file.name} defines no top-level {consumer.handler_function!r}"]
+
+
+# Order matters only for readability of the combined error.
+RULES: tuple[Rule, ...] = (
+    _rule_clouds,
+    _rule_limits,
+    _rule_aws_event_source,
+    _rule_gcp_ack_deadline,
+    _rule_identities_and_keys,
+    _rule_environment,
+    _rule_tags,
+    _rule_runtime,
+    _rule_consumer_code,
+)
