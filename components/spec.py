@@ -7,8 +7,6 @@ every problem at once. Values are never clamped: a value a cloud cannot honour i
 an error that names the field, the value, the cloud and the allowed range.
 """
 
-from __future__ import annotations
-
 import ast
 import difflib
 import re
@@ -205,8 +203,7 @@ class ConsumerSpec:
     """A validated consumer with every default filled in."""
 
     code_path: Path
-    handler_module: str
-    handler_function: str
+    handler: str
     runtime: str
     memory_mb: int
     timeout_seconds: int
@@ -216,8 +213,12 @@ class ConsumerSpec:
     environment: Mapping[str, Any]
 
     @property
-    def handler(self) -> str:
-        return f"{self.handler_module}.{self.handler_function}"
+    def handler_module(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def handler_function(self) -> str:
+        return self.handler.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
@@ -374,11 +375,9 @@ def _resolve(name: str, args: Mapping[str, Any], base_dir: Path) -> QueueSpec:
     def pick(key: str, source: Mapping[str, Any], prefix: str = "") -> Any:
         return source.get(key, DEFAULTS[prefix + key])
 
-    module, _, function = consumer_args["handler"].rpartition(".")
     consumer = ConsumerSpec(
         code_path=(base_dir / consumer_args["code_path"]).resolve(),
-        handler_module=module,
-        handler_function=function,
+        handler=consumer_args["handler"],
         **{
             key: pick(key, consumer_args, "consumer.")
             for key in ("runtime", "memory_mb", "timeout_seconds", "batch_size", "max_batching_window_seconds", "max_concurrency", "environment")

@@ -1,0 +1,289 @@
+"""AwsQueue wiring, checked through realistic mocks with preview=True and preview=False."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components import AwsQueue, Queue, SpecError
+from components.spec import AWS_MAX_QUEUE_NAME
+from pulumi_mocks import ACCOUNT, REGION
+
+QUEUE = "aws:sqs/queue:Queue"
+FUNCTION = "aws:lambda/function:Function"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+PRODUCER_POLICY = "aws:iam/policy:Policy"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
+
+
+def aws_args(base_spec: dict, **changes) -> dict:
+    args = {k: v for k, v in base_spec.items() if k != "clouds"}
+    consumer = {**args["consumer"], **changes.pop("consumer", {})}
+    return {**args, **changes, "consumer": consumer}
+
+
+def build(engine, base_spec, name="orders", opts=None, **changes) -> AwsQueue:
+    return engine.run(lambda: AwsQueue(name, aws_args(base_spec, **changes), opts))
+
+
+def statements(document: dict) -> list[dict]:
+    return document["Statement"]
+
+
+def test_main_queue_redrives_to_dead_letter_queue_after_max_delivery_attempts(engine, base_spec):
+    build(engine, base_spec, max_delivery_attempts=7)
+    queue, dead_letter = engine.one(QUEUE, "-queue"), engine.one(QUEUE, "-dead-letter")
+    assert json.loads(queue.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dead_letter.outputs["arn"], "maxReceiveCount": 7}
+    assert "redrivePolicy" not in dead_letter.inputs
+
+
+def test_dead_letter_queue_accepts_redrive_only_from_its_source_queue(engine, base_spec):
+    build(engine, base_spec)
+    allow = engine.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")
+    assert allow.inputs["queueUrl"] == engine.one(QUEUE, "-dead-letter").outputs["url"]
+    assert json.loads(allow.inputs["redriveAllowPolicy"]) == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [engine.one(QUEUE, "-queue").outputs["arn"]],
+    }
+
+
+def test_dead_letter_queue_keeps_messages_longer_than_the_source_queue(engine, base_spec):
+    build(engine, base_spec, message_retention_seconds=86400)
+    assert engine.one(QUEUE, "-queue").inputs["messageRetentionSeconds"] == 86400
+    assert engine.one(QUEUE, "-dead-letter").inputs["messageRetentionSeconds"] == 1209600
+
+
+def test_visibility_timeout_defaults_to_six_times_function_timeout_plus_window(engine, base_spec):
+    build(engine, base_spec, consumer={"timeout_seconds": 45, "batch_size": 50, "max_batching_window_seconds": 4})
+    assert engine.one(QUEUE, "-queue").inputs["visibilityTimeoutSeconds"] == 6 * 45 + 4
+    assert engine.one(FUNCTION).inputs["timeout"] == 45
+
+
+def test_event_source_mapping_reports_batch_item_failures_with_maximum_concurrency(engine, base_spec):
+    build(engine, base_spec, consumer={"batch_size": 200, "max_batching_window_seconds": 3, "max_concurrency": 25})
+    mapping, function = engine.one(MAPPING), engine.one(FUNCTION)
+    assert mapping.inputs["eventSourceArn"] == engine.one(QUEUE, "-queue").outputs["arn"]
+    assert mapping.inputs["functionName"] == function.outputs["arn"]
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["batchSize"] == 200
+    assert mapping.inputs["maximumBatchingWindowInSeconds"] == 3
+    assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": 25}
+    assert "reservedConcurrentExecutions" not in function.inputs
+    # Lambda checks the role's SQS permissions when the mapping is created.
+    assert engine.one(ROLE_POLICY).urn in mapping.dependencies
+
+
+def test_consumer_role_may_only_consume_this_queue_and_write_its_own_logs(engine, base_spec):
+    build(engine, base_spec)
+    queue_arn = engine.one(QUEUE, "-queue").outputs["arn"]
+    log_arn = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    policy = statements(engine.policy(engine.one(ROLE_POLICY)))
+    assert {(tuple(s["Action"]), s["Resource"]) for s in policy} == {
+        (("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), queue_arn),
+        (("logs:CreateLogStream", "logs:PutLogEvents"), f"{log_arn}:*"),
+    }
+    trust = json.loads(engine.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
+    assert statements(trust) == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert engine.one(FUNCTION).inputs["role"] == engine.one("aws:iam/role:Role").outputs["arn"]
+
+
+def test_no_iam_statement_uses_a_wildcard_action_or_resource(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"aws": KEY_ARN}, producers={"aws": [f"arn:aws:iam::{ACCOUNT}:role/api"]})
+    # The only wildcard allowed: log stream names (Lambda picks them) inside our own log group.
+    log_streams = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"] + ":*"
+    documents = [engine.policy(engine.one(ROLE_POLICY)), engine.policy(engine.one(PRODUCER_POLICY))]
+    checked = 0
+    for statement in (s for d in documents for s in statements(d)):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all("*" not in resource or resource == log_streams for resource in resources), statement
+        checked += 1
+    assert checked == 5
+
+
+def test_queues_use_sqs_managed_encryption_by_default(engine, base_spec):
+    build(engine, base_spec)
+    for queue in engine.all(QUEUE):
+        assert queue.inputs["sqsManagedSseEnabled"] is True
+        assert "kmsMasterKeyId" not in queue.inputs
+
+
+def test_kms_key_encrypts_both_queues_and_grants_decrypt_via_sqs_only(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"aws": KEY_ARN})
+    for queue in engine.all(QUEUE):
+        assert queue.inputs["kmsMasterKeyId"] == KEY_ARN
+        assert "sqsManagedSseEnabled" not in queue.inputs
+    via_sqs = {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}
+    consumer = statements(engine.policy(engine.one(ROLE_POLICY)))
+    assert {"Sid": "DecryptThisQueue", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in consumer
+    producer = statements(engine.policy(engine.one(PRODUCER_POLICY)))
+    assert {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in producer
+
+
+def test_without_a_key_no_kms_permission_is_granted(engine, base_spec):
+    build(engine, base_spec)
+    documents = [engine.policy(engine.one(ROLE_POLICY)), engine.policy(engine.one(PRODUCER_POLICY))]
+    assert not [s for d in documents for s in statements(d) if any(a.startswith("kms:") for a in s["Action"])]
+
+
+def test_both_queue_policies_deny_requests_without_tls(engine, base_spec):
+    build(engine, base_spec)
+    policies = {p.name: p for p in engine.all(QUEUE_POLICY)}
+    for role in ("queue", "dead-letter"):
+        policy = policies[f"orders-{role}-policy"]
+        target = engine.one(QUEUE, f"-{role}")
+        assert policy.inputs["queueUrl"] == target.outputs["url"]
+        deny = statements(engine.policy(policy))[0]
+        assert deny == {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": target.outputs["arn"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+
+
+def test_listed_producers_may_send_to_this_queue_only(engine, base_spec):
+    producer = f"arn:aws:iam::{ACCOUNT}:role/orders-api"
+    component = build(engine, base_spec, producers={"aws": [producer]})
+    queue_arn = engine.one(QUEUE, "-queue").outputs["arn"]
+    grant = statements(engine.policy(engine.one(QUEUE_POLICY, "orders-queue-policy")))[1]
+    assert grant == {
+        "Sid": "AllowListedProducers",
+        "Effect": "Allow",
+        "Principal": {"AWS": [producer]},
+        "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+        "Resource": queue_arn,
+    }
+    send = statements(engine.policy(engine.one(PRODUCER_POLICY)))
+    assert send == [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"], "Resource": queue_arn}]
+    assert engine.resolve(component.producer_policy_arn) == engine.one(PRODUCER_POLICY).outputs["arn"]
+    # The dead-letter queue grants nobody send rights.
+    assert len(statements(engine.policy(engine.one(QUEUE_POLICY, "dead-letter-policy")))) == 1
+
+
+def test_fifo_makes_both_queues_fifo_with_fifo_names_and_no_batching_window(engine, base_spec):
+    component = build(engine, base_spec, fifo=True)
+    for queue in engine.all(QUEUE):
+        assert queue.inputs["fifoQueue"] is True
+        assert queue.outputs["name"].endswith(".fifo") and queue.outputs["arn"].endswith(".fifo")
+    assert engine.one(QUEUE, "-queue").inputs["contentBasedDeduplication"] is True
+    assert "maximumBatchingWindowInSeconds" not in engine.one(MAPPING).inputs
+    assert engine.resolve(component.dlq_url).endswith(".fifo")
+
+
+def test_standard_queues_are_not_fifo(engine, base_spec):
+    build(engine, base_spec)
+    for queue in engine.all(QUEUE):
+        assert "fifoQueue" not in queue.inputs and not queue.outputs["name"].endswith(".fifo")
+
+
+def test_every_child_is_parented_to_the_component(engine, base_spec):
+    build(engine, base_spec)
+    component = engine.one("cloudqueue:index:AwsQueue")
+    children = [r for r in engine.all() if r is not component]
+    assert len(children) == 11
+    for child in children:
+        assert child.parent == component.urn, child.name
+        assert child.name.startswith("orders-"), child.name
+
+
+def test_protect_covers_queues_and_dead_letter_queues_only(engine, base_spec):
+    build(engine, base_spec, opts=pulumi.ResourceOptions(protect=True))
+    protected = sorted(r.name for r in engine.all() if r.custom and r.protect)
+    assert protected == ["orders-dead-letter", "orders-queue"]
+
+
+def test_without_protect_nothing_is_protected(engine, base_spec):
+    build(engine, base_spec)
+    assert not [r.name for r in engine.all() if r.protect]
+
+
+def test_lambda_runs_the_adapter_on_arm64_with_the_user_handler_named(engine, base_spec):
+    build(engine, base_spec, consumer={"memory_mb": 512, "environment": {"LOG_LEVEL": "debug"}})
+    function = engine.one(FUNCTION)
+    assert function.inputs["handler"] == "cloudqueue_runtime.aws.handler"
+    assert function.inputs["architectures"] == ["arm64"]
+    assert function.inputs["runtime"] == "python3.12"
+    assert function.inputs["memorySize"] == 512
+    assert function.inputs["environment"] == {"variables": {"LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle"}}
+    log_group = engine.one("aws:cloudwatch/logGroup:LogGroup")
+    assert function.inputs["loggingConfig"] == {"logFormat": "Text", "logGroup": log_group.outputs["name"]}
+
+
+def test_lambda_code_is_the_built_artifact_with_its_hash(engine, base_spec):
+    import base64
+    import hashlib
+
+    build(engine, base_spec)
+    function = engine.one(FUNCTION)
+    archive = Path(function.inputs["code"].path)
+    assert archive.is_file()
+    assert function.inputs["sourceCodeHash"] == base64.b64encode(hashlib.sha256(archive.read_bytes()).digest()).decode()
+
+
+def test_log_group_has_finite_retention(engine, base_spec):
+    build(engine, base_spec)
+    assert engine.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+
+
+def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
+    component = build(engine, base_spec)
+    queue, dead_letter = engine.one(QUEUE, "-queue"), engine.one(QUEUE, "-dead-letter")
+    assert engine.resolve(component.queue_url) == queue.outputs["url"]
+    assert engine.resolve(component.queue_arn) == queue.outputs["arn"]
+    assert engine.resolve(component.dlq_url) == dead_letter.outputs["url"]
+    assert engine.resolve(component.dlq_arn) == dead_letter.outputs["arn"]
+    assert engine.resolve(component.function_name) == engine.one(FUNCTION).outputs["name"]
+    assert engine.resolve(component.producer_policy_arn).startswith(f"arn:aws:iam::{ACCOUNT}:policy/orders-producer-policy-")
+
+
+def test_user_tags_reach_every_taggable_resource(engine, base_spec):
+    build(engine, base_spec, tags={"team": "payments"})
+    taggable = [r for r in engine.all() if r.custom and r.type not in (ROLE_POLICY, QUEUE_POLICY, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")]
+    assert len(taggable) == 7
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"team": "payments", "cloudqueue:queue": "orders"}, resource.name
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_provider_lookups_run_once_per_program_not_once_per_queue(engine, base_spec, count):
+    def program():
+        return [AwsQueue(f"q{i}", aws_args(base_spec, encryption_keys={"aws": KEY_ARN})) for i in range(count)]
+
+    engine.run(program)
+    assert sorted(engine.mocks.invokes) == ["aws:index/getPartition:getPartition", "aws:index/getRegion:getRegion"]
+    assert len(engine.all(ROLE_POLICY)) == count
+
+
+def test_transforms_reach_every_child_to_add_a_tag_and_change_lambda_memory(engine, base_spec):
+    def escape_hatch(args: pulumi.ResourceTransformArgs):
+        if args.type_ == QUEUE:
+            return pulumi.ResourceTransformResult({**args.props, "tags": {**args.props["tags"], "cost-center": "42"}}, args.opts)
+        if args.type_ == FUNCTION:
+            return pulumi.ResourceTransformResult({**args.props, "memorySize": 2048}, args.opts)
+        return None
+
+    build(engine, base_spec, opts=pulumi.ResourceOptions(transforms=[escape_hatch]))
+    assert engine.one(QUEUE, "-queue").outputs["tags"]["cost-center"] == "42"
+    assert engine.one(QUEUE, "-dead-letter").outputs["tags"]["cost-center"] == "42"
+    assert engine.one(FUNCTION).outputs["memorySize"] == 2048
+
+
+def test_invalid_spec_registers_no_resource(engine, base_spec):
+    with pytest.raises(SpecError, match="consumer.memory_mb: 64 is below AWS Lambda's minimum of 128"):
+        build(engine, base_spec, consumer={"memory_mb": 64})
+    assert engine.all() == []
+
+
+def test_longest_allowed_name_fits_every_aws_physical_name_limit(engine, base_spec):
+    # The mocks enforce the providers' name limits (SQS 80 with .fifo, Lambda 64, IAM role 64).
+    engine.run(lambda: Queue("n" * AWS_MAX_QUEUE_NAME, {**base_spec, "fifo": True}))
+    assert len(engine.one("aws:iam/role:Role").outputs["name"]) == 64

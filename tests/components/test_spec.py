@@ -1,0 +1,361 @@
+"""Validation: every rule of the spec's table fires with a message naming field, value, cloud and range."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.spec import (
+    AWS_MAX_QUEUE_NAME,
+    DEFAULTS,
+    LIMITS,
+    SpecError,
+    validate,
+    validate_all,
+)
+
+
+def issues_for(name: str, spec: dict, **kwargs) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        validate(name, spec, **kwargs)
+    return caught.value.issues
+
+
+def with_changes(spec: dict, **changes) -> dict:
+    """A copy of `spec` with dotted-path changes, e.g. consumer__memory_mb=64."""
+    changed = copy.deepcopy(spec)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        target = changed
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return changed
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+
+def test_valid_spec_resolves_with_documented_defaults(base_spec, consumer_dir):
+    spec = validate("orders", base_spec)
+    assert spec.fifo is DEFAULTS["fifo"]
+    assert spec.message_retention_seconds == 345600
+    assert spec.max_delivery_attempts == 5
+    assert spec.consumer.memory_mb == 256 and spec.consumer.timeout_seconds == 30
+    assert spec.consumer.code_path == consumer_dir.resolve()
+    assert (spec.consumer.handler_module, spec.consumer.handler_function) == ("handler", "handle")
+
+
+def test_visibility_timeout_defaults_to_six_times_timeout_plus_batching_window(base_spec):
+    spec = validate("orders", with_changes(base_spec, consumer__timeout_seconds=40, consumer__max_batching_window_seconds=5, consumer__batch_size=100))
+    assert spec.visibility_timeout("aws") == 6 * 40 + 5
+
+
+def test_derived_visibility_is_capped_at_the_pubsub_ack_deadline_range_for_gcp(base_spec):
+    spec = validate("orders", with_changes(base_spec, consumer__timeout_seconds=200))
+    # The aws value stays uncapped; gcp's derived ack deadline stays inside 10..600.
+    assert spec.visibility_timeout("aws") == 1200
+    assert spec.visibility_timeout("gcp") == 600
+
+
+def test_explicit_visibility_timeout_is_used_unchanged(base_spec):
+    assert validate("orders", with_changes(base_spec, visibility_timeout_seconds=500)).visibility_timeout("aws") == 500
+
+
+def test_dead_letter_retention_defaults_to_longest_every_targeted_cloud_allows(base_spec):
+    assert validate("orders", base_spec).dead_letter_retention_seconds == 1209600
+    # With gcp targeted too the default drops to Pub/Sub's 7 days (gcp itself is rejected for now).
+    issues = issues_for("orders", with_changes(base_spec, clouds=["aws", "gcp"]))
+    assert not any("dead_letter_retention_seconds" in issue for issue in issues)
+
+
+def test_unknown_field_is_rejected_with_a_suggestion(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, consumer__memmory_mb=256))
+    assert issues == [
+        "queues.orders.consumer.memmory_mb: unknown field (allowed: batch_size, code_path, environment, handler, "
+        "max_batching_window_seconds, max_concurrency, memory_mb, runtime, timeout_seconds); did you mean 'memory_mb'?"
+    ]
+
+
+def test_missing_required_fields_are_named(base_spec):
+    issues = issues_for("orders", {"clouds": ["aws"], "consumer": {"handler": "handler.handle"}})
+    assert issues == ["queues.orders.consumer.code_path: required field is missing"]
+    assert issues_for("orders", {"clouds": ["aws"]}) == ["queues.orders.consumer: required field is missing"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"fifo": "yes"}, "queues.orders.fifo: 'yes' (str) is not a boolean (true or false)"),
+        ({"max_delivery_attempts": True}, "queues.orders.max_delivery_attempts: True (bool) is not a whole number"),
+        ({"message_retention_seconds": 3.5}, "queues.orders.message_retention_seconds: 3.5 (float) is not a whole number"),
+        ({"clouds": "aws"}, "queues.orders.clouds: 'aws' (str) is not a list"),
+        ({"tags": ["team"]}, "queues.orders.tags: ['team'] (list) is not a mapping"),
+        ({"consumer__environment": {"LEVEL": 3}}, "queues.orders.consumer.environment.LEVEL: 3 (int) is not a string"),
+    ],
+)
+def test_wrong_types_are_rejected(base_spec, changes, expected):
+    assert issues_for("orders", with_changes(base_spec, **changes)) == [expected]
+
+
+def test_numbers_may_not_be_outputs_but_producer_ids_may(base_spec):
+    unknown = pulumi.Output.from_input(10)
+    issues = issues_for("orders", with_changes(base_spec, max_delivery_attempts=unknown))
+    assert issues == ["queues.orders.max_delivery_attempts: must be a plain value, not a pulumi Output, because cloudqueue validates it before deploying"]
+    producer = pulumi.Output.from_input("arn:aws:iam::123456789012:role/api")
+    assert validate("orders", with_changes(base_spec, producers={"aws": [producer]})).producers["aws"] == (producer,)
+
+
+def test_queue_name_with_invalid_characters_is_rejected(base_spec):
+    assert issues_for("orders/eu", base_spec) == [
+        "queues.orders/eu: the queue name must start with a letter or digit and hold only letters, digits, '-' and '_'"
+    ]
+
+
+def test_single_cloud_component_rejects_a_clouds_field(base_spec):
+    issues = issues_for("orders", base_spec, clouds=("aws",))
+    assert issues == ["queues.orders.clouds: not accepted by a single-cloud component, which always targets aws"]
+
+
+# --- clouds --------------------------------------------------------------------------------------
+
+
+def test_clouds_must_not_be_empty(base_spec):
+    assert issues_for("orders", with_changes(base_spec, clouds=[])) == [
+        "queues.orders.clouds: [] is empty (allowed: a non-empty subset of aws, azure, gcp)"
+    ]
+
+
+def test_unknown_cloud_is_rejected(base_spec):
+    assert "queues.orders.clouds: 'oci' is not a cloud (allowed: aws, azure, gcp)" in issues_for("orders", with_changes(base_spec, clouds=["oci"]))
+
+
+@pytest.mark.parametrize("cloud", ["azure", "gcp"])
+def test_clouds_without_a_component_yet_are_not_supported(base_spec, cloud):
+    issues = issues_for("orders", with_changes(base_spec, clouds=["aws", cloud]))
+    assert f"queues.orders.clouds: {cloud!r} is not yet supported by this cloudqueue release (supported: aws)" in issues
+
+
+def test_a_cloud_named_twice_is_rejected(base_spec):
+    assert issues_for("orders", with_changes(base_spec, clouds=["aws", "aws"])) == [
+        "queues.orders.clouds: ['aws', 'aws'] names a cloud twice"
+    ]
+
+
+def test_keys_and_producers_for_untargeted_clouds_are_rejected(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, producers={"gcp": ["serviceAccount:a@p.iam.gserviceaccount.com"]}))
+    assert issues == ["queues.orders.producers.gcp: 'gcp' is not in clouds ['aws']"]
+
+
+# --- per-cloud limits: every row of the table fires --------------------------------------------
+
+
+def _limit_spec(base: dict, field: str, value: int) -> dict:
+    return with_changes(base, **{field.replace(".", "__"): value})
+
+
+@pytest.mark.parametrize("limit", LIMITS, ids=lambda l: f"{l.cloud}-{l.field}")
+def test_every_cloud_limit_rejects_values_outside_its_range(base_spec, limit):
+    base = with_changes(base_spec, clouds=[limit.cloud])
+    if limit.field == "consumer.batch_size":  # large batches need a window: keep that rule quiet
+        base = with_changes(base, consumer__max_batching_window_seconds=1)
+    allowed = f"{limit.low}..{limit.high}" if limit.high is not None else f"{limit.low} or more"
+    suffix = f"(allowed {allowed} when {limit.cloud} is targeted)"
+    below = issues_for("orders", _limit_spec(base, limit.field, limit.low - 1))
+    assert f"queues.orders.{limit.field}: {limit.low - 1} is below {limit.service}'s minimum of {limit.low} {suffix}" in below
+    if limit.high is not None:
+        above = issues_for("orders", _limit_spec(base, limit.field, limit.high + 1))
+        assert f"queues.orders.{limit.field}: {limit.high + 1} is above {limit.service}'s maximum of {limit.high} {suffix}" in above
+
+
+def test_pubsub_minimum_delivery_attempts_message_matches_the_brief(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, clouds=["gcp"], max_delivery_attempts=3))
+    assert "queues.orders.max_delivery_attempts: 3 is below Google Cloud Pub/Sub's minimum of 5 (allowed 5..100 when gcp is targeted)" in issues
+
+
+def test_lambda_memory_below_minimum_is_rejected_not_clamped(base_spec):
+    assert issues_for("orders", with_changes(base_spec, consumer__memory_mb=64)) == [
+        "queues.orders.consumer.memory_mb: 64 is below AWS Lambda's minimum of 128 (allowed 128..10240 when aws is targeted)"
+    ]
+
+
+def test_limits_of_untargeted_clouds_do_not_apply(base_spec):
+    # 3 attempts is fine on SQS; only Pub/Sub needs 5 or more.
+    assert validate("orders", with_changes(base_spec, max_delivery_attempts=3)).max_delivery_attempts == 3
+
+
+# --- cross-field rules -------------------------------------------------------------------------
+
+
+def test_visibility_below_function_timeout_is_rejected_on_aws(base_spec):
+    assert issues_for("orders", with_changes(base_spec, visibility_timeout_seconds=20)) == [
+        "queues.orders.visibility_timeout_seconds: 20 is below consumer.timeout_seconds (30); AWS Lambda rejects an SQS "
+        "event source whose visibility timeout is shorter than the function timeout (allowed 30..43200 when aws is targeted)"
+    ]
+
+
+def test_fifo_batch_above_ten_is_rejected_on_aws(base_spec):
+    assert issues_for("orders", with_changes(base_spec, fifo=True, consumer__batch_size=11)) == [
+        "queues.orders.consumer.batch_size: 11 is above AWS Lambda's FIFO maximum of 10 (allowed 1..10 for fifo queues when aws is targeted)"
+    ]
+
+
+def test_fifo_batching_window_is_rejected_on_aws(base_spec):
+    assert issues_for("orders", with_changes(base_spec, fifo=True, consumer__max_batching_window_seconds=2)) == [
+        "queues.orders.consumer.max_batching_window_seconds: 2 is not supported for FIFO queues by the AWS Lambda SQS "
+        "event source (allowed 0 for fifo queues when aws is targeted)"
+    ]
+
+
+def test_batch_above_ten_needs_a_batching_window_on_aws(base_spec):
+    assert issues_for("orders", with_changes(base_spec, consumer__batch_size=100)) == [
+        "queues.orders.consumer.batch_size: 100 needs consumer.max_batching_window_seconds of at least 1 on AWS Lambda "
+        "(allowed 1..10 without a batching window when aws is targeted)"
+    ]
+    assert validate("orders", with_changes(base_spec, consumer__batch_size=100, consumer__max_batching_window_seconds=1))
+
+
+def test_dead_letter_retention_shorter_than_source_is_rejected_for_standard_queues(base_spec):
+    changed = with_changes(base_spec, message_retention_seconds=86400, dead_letter_retention_seconds=3600)
+    assert issues_for("orders", changed) == [
+        "queues.orders.dead_letter_retention_seconds: 3600 is below message_retention_seconds (86400); AWS SQS keeps the "
+        "original enqueue time in the dead-letter queue, so messages would expire early (allowed 86400..1209600 when aws is targeted)"
+    ]
+    # FIFO dead-lettering resets the enqueue time, so a shorter DLQ retention is fine there.
+    assert validate("orders", with_changes(changed, fifo=True))
+
+
+def test_queue_name_longer_than_aws_allows_is_rejected(base_spec):
+    assert validate("q" * AWS_MAX_QUEUE_NAME, base_spec)
+    too_long = "q" * (AWS_MAX_QUEUE_NAME + 1)
+    issues = issues_for(too_long, base_spec)
+    assert len(issues) == 1 and f"is {AWS_MAX_QUEUE_NAME + 1} characters, above the AWS maximum of {AWS_MAX_QUEUE_NAME}" in issues[0]
+    assert issues[0].endswith(f"(allowed 1..{AWS_MAX_QUEUE_NAME} when aws is targeted)")
+
+
+def test_function_timeout_above_the_ack_deadline_is_rejected_on_gcp(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, clouds=["gcp"], visibility_timeout_seconds=60, consumer__timeout_seconds=90))
+    assert (
+        "queues.orders.consumer.timeout_seconds: 90 is above the Google Cloud Pub/Sub ack deadline (60); a push is "
+        "redelivered once the deadline passes (allowed 1..60 when gcp is targeted)"
+    ) in issues
+
+
+@pytest.mark.parametrize(
+    ("cloud", "member"),
+    [("aws", "*"), ("aws", "arn:aws:iam::123456789012:group/admins"), ("gcp", "allUsers"), ("azure", "not-a-guid")],
+)
+def test_producers_must_be_named_identities_never_public(base_spec, cloud, member):
+    issues = issues_for("orders", with_changes(base_spec, clouds=[cloud], producers={cloud: [member]}))
+    assert any(issue.startswith(f"queues.orders.producers.{cloud}[0]: {member!r} is not ") and "public principals are never granted" in issue for issue in issues)
+
+
+def test_aws_encryption_key_must_be_a_key_arn_not_an_alias(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, encryption_keys={"aws": "alias/orders"}))
+    assert issues == [
+        "queues.orders.encryption_keys.aws: 'alias/orders' is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); "
+        "IAM cannot grant kms:Decrypt by alias"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("1BAD", "queues.orders.consumer.environment.1BAD: not a valid variable name (letters, digits and '_', starting with a letter)"),
+        ("CLOUDQUEUE_HANDLER", "queues.orders.consumer.environment.CLOUDQUEUE_HANDLER: the CLOUDQUEUE_ prefix is reserved for the cloudqueue runtime"),
+        ("AWS_REGION", "queues.orders.consumer.environment.AWS_REGION: reserved by AWS Lambda and cannot be set (when aws is targeted)"),
+    ],
+)
+def test_environment_names_must_be_valid_and_unreserved(base_spec, key, expected):
+    assert issues_for("orders", with_changes(base_spec, consumer__environment={key: "x"})) == [expected]
+
+
+def test_environment_larger_than_lambda_allows_is_rejected(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, consumer__environment={"BIG": "x" * 4000}))
+    assert issues == [
+        "queues.orders.consumer.environment: 4003 bytes is above AWS Lambda's limit of 3840 for user variables (allowed 0..3840 when aws is targeted)"
+    ]
+
+
+def test_invalid_aws_tags_are_rejected(base_spec):
+    issues = issues_for("orders", with_changes(base_spec, tags={"aws:owner": "me", "team": "x" * 257}))
+    assert issues == [
+        "queues.orders.tags.aws:owner: not a valid AWS tag key (1..128 of letters, digits, spaces and _.:/=+-@, not starting with aws:)",
+        f"queues.orders.tags.team: {'x' * 257!r} is not a valid AWS tag value (0..256 of letters, digits, spaces and _.:/=+-@)",
+    ]
+    too_many = {f"k{i}": "v" for i in range(46)}
+    assert issues_for("orders", with_changes(base_spec, tags=too_many)) == [
+        "queues.orders.tags: 46 tags is above the AWS maximum of 45 (allowed 0..45 when aws is targeted)"
+    ]
+
+
+def test_unsupported_runtime_is_rejected(base_spec):
+    assert issues_for("orders", with_changes(base_spec, consumer__runtime="python2.7")) == [
+        "queues.orders.consumer.runtime: 'python2.7' is not supported (allowed: python3.11, python3.12, python3.13)"
+    ]
+
+
+# --- consumer code ---------------------------------------------------------------------------
+
+
+def test_missing_code_path_is_rejected(base_spec, tmp_path):
+    missing = tmp_path / "nowhere"
+    assert issues_for("orders", with_changes(base_spec, consumer__code_path=str(missing))) == [
+        f"queues.orders.consumer.code_path: {str(missing)!r} is not a directory"
+    ]
+
+
+def test_code_path_is_relative_to_the_project_directory(base_spec, consumer_dir):
+    spec = validate("orders", with_changes(base_spec, consumer__code_path="consumer"), base_dir=consumer_dir.parent)
+    assert spec.consumer.code_path == consumer_dir.resolve()
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected_end"),
+    [
+        ("handle", "'handle' is not of the form module.function"),
+        ("missing.handle", "module 'missing' not found in"),
+        ("handler.process", "handler.py defines no top-level 'process'"),
+        ("cloudqueue_runtime.aws.handler", "must name the user's module, not the cloudqueue runtime"),
+    ],
+)
+def test_handler_must_name_an_existing_function(base_spec, handler, expected_end):
+    issues = issues_for("orders", with_changes(base_spec, consumer__handler=handler))
+    assert len(issues) == 1 and issues[0].startswith("queues.orders.consumer.handler: ") and expected_end in issues[0]
+
+
+def test_async_or_unparsable_handlers_are_rejected(base_spec, consumer_dir):
+    (consumer_dir / "aio.py").write_text("async def handle(message):\n    pass\n")
+    (consumer_dir / "broken.py").write_text("def handle(message)\n    pass\n")
+    assert "is async; the adapters call the handler synchronously" in issues_for("orders", with_changes(base_spec, consumer__handler="aio.handle"))[0]
+    assert "does not parse: " in issues_for("orders", with_changes(base_spec, consumer__handler="broken.handle"))[0]
+
+
+def test_handler_in_a_package_or_reexported_is_found(base_spec, consumer_dir):
+    (consumer_dir / "pkg").mkdir()
+    (consumer_dir / "pkg" / "__init__.py").write_text("from .impl import handle\n")
+    (consumer_dir / "pkg" / "impl.py").write_text("def handle(message):\n    pass\n")
+    assert validate("orders", with_changes(base_spec, consumer__handler="pkg.handle")).consumer.handler == "pkg.handle"
+    assert validate("orders", with_changes(base_spec, consumer__handler="pkg.impl.handle")).consumer.handler_module == "pkg.impl"
+
+
+# --- whole stacks -----------------------------------------------------------------------------
+
+
+def test_validate_all_reports_every_queue_problem_together(base_spec):
+    queues = {"orders": with_changes(base_spec, consumer__memory_mb=64), "payments": with_changes(base_spec, max_delivery_attempts=0)}
+    with pytest.raises(SpecError) as caught:
+        validate_all(queues)
+    assert [issue.split(":")[0] for issue in caught.value.issues] == [
+        "queues.orders.consumer.memory_mb",
+        "queues.payments.max_delivery_attempts",
+    ]
+    assert str(caught.value).startswith("invalid cloudqueue spec:\n  - queues.orders.consumer.memory_mb: 64 is below")
+
+
+def test_validate_all_needs_a_mapping_of_queues():
+    with pytest.raises(SpecError, match=r"queues: \[\] \(list\) must be a non-empty mapping of queue name to spec"):
+        validate_all([])
