@@ -1,0 +1,31 @@
+"""Queue fans one spec out to the single-cloud components."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import AwsQueue, Queue, SpecError
+
+
+def test_queue_fans_out_to_the_aws_component_with_outputs_nested_by_cloud(engine, base_spec):
+    queue = engine.run(lambda: Queue("orders", base_spec))
+    assert isinstance(queue.aws, AwsQueue)
+    root = engine.one("cloudqueue:index:Queue")
+    aws = engine.one("cloudqueue:index:AwsQueue")
+    assert (aws.name, aws.parent) == ("orders-aws", root.urn)
+    outputs = engine.resolve(queue.outputs)
+    assert outputs["aws"]["queue_arn"] == engine.one("aws:sqs/queue:Queue", "-queue").outputs["arn"]
+
+
+@pytest.mark.parametrize("cloud", ["azure", "gcp"])
+def test_queue_rejects_clouds_without_a_component_before_registering(engine, base_spec, cloud):
+    with pytest.raises(SpecError, match=f"'{cloud}' is not yet supported"):
+        engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["aws", cloud]}))
+    assert engine.all() == []
+
+
+def test_queue_checks_limits_of_every_targeted_cloud_not_just_aws(engine, base_spec):
+    # 3 attempts is valid on SQS but below Pub/Sub's minimum; the gcp limit is reported too.
+    with pytest.raises(SpecError) as caught:
+        engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["aws", "gcp"], "max_delivery_attempts": 3}))
+    assert "queues.orders.max_delivery_attempts: 3 is below Google Cloud Pub/Sub's minimum of 5 (allowed 5..100 when gcp is targeted)" in caught.value.issues
