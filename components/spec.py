@@ -308,12 +308,7 @@ def _describe(value: Any) -> str:
 
 
 def _type_word(hint: Any) -> str:
-    origin = get_origin(hint)
-    if origin is list:
-        return f"a list of {_type_word(get_args(hint)[0])}s"
-    if origin is dict or _is_typeddict(hint):
-        return "a mapping"
-    return {bool: "boolean (true or false)", int: "whole number", str: "string"}.get(hint, str(hint))
+    return {bool: "boolean (true or false)", int: "whole number", str: "string"}[hint]
 
 
 def _is_typeddict(hint: Any) -> bool:

@@ -29,3 +29,20 @@ def test_queue_checks_limits_of_every_targeted_cloud_not_just_aws(engine, base_s
     with pytest.raises(SpecError) as caught:
         engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["aws", "gcp"], "max_delivery_attempts": 3}))
     assert "queues.orders.max_delivery_attempts: 3 is below Google Cloud Pub/Sub's minimum of 5 (allowed 5..100 when gcp is targeted)" in caught.value.issues
+
+
+def test_transforms_given_to_queue_reach_the_aws_grandchildren(engine, base_spec):
+    import pulumi
+
+    def escape_hatch(args: pulumi.ResourceTransformArgs):
+        if args.type_ == "aws:sqs/queue:Queue":
+            return pulumi.ResourceTransformResult({**args.props, "tags": {**args.props["tags"], "cost-center": "42"}}, args.opts)
+        if args.type_ == "aws:lambda/function:Function":
+            return pulumi.ResourceTransformResult({**args.props, "memorySize": 2048}, args.opts)
+        return None
+
+    engine.run(lambda: Queue("orders", base_spec, pulumi.ResourceOptions(transforms=[escape_hatch])))
+    assert engine.one("aws:sqs/queue:Queue", "-queue").outputs["tags"]["cost-center"] == "42"
+    assert engine.one("aws:lambda/function:Function").outputs["memorySize"] == 2048
+    # Everything else is untouched.
+    assert engine.one("aws:iam/role:Role").outputs["tags"] == {"cloudqueue:queue": "orders"}

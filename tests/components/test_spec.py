@@ -262,6 +262,20 @@ def test_aws_encryption_key_must_be_a_key_arn_not_an_alias(base_spec):
 
 
 @pytest.mark.parametrize(
+    ("cloud", "key", "wanted"),
+    [
+        ("azure", "https://vault.example.com/keys/k", "is not a Key Vault key id"),
+        ("gcp", "projects/p/cryptoKeys/k", "is not a Cloud KMS key name"),
+    ],
+)
+def test_azure_and_gcp_encryption_keys_must_have_their_cloud_format(base_spec, cloud, key, wanted):
+    issues = issues_for("orders", with_changes(base_spec, clouds=[cloud], encryption_keys={cloud: key}))
+    assert any(issue.startswith(f"queues.orders.encryption_keys.{cloud}: {key!r} {wanted}") for issue in issues)
+    good = {"azure": "https://orders-kv.vault.azure.net/keys/queue-key", "gcp": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"}[cloud]
+    assert not [i for i in issues_for("orders", with_changes(base_spec, clouds=[cloud], encryption_keys={cloud: good})) if "encryption_keys" in i]
+
+
+@pytest.mark.parametrize(
     ("key", "expected"),
     [
         ("1BAD", "queues.orders.consumer.environment.1BAD: not a valid variable name (letters, digits and '_', starting with a letter)"),
