@@ -244,10 +244,13 @@ class QueueSpec:
         # AWS guidance for SQS event sources: 6 x the function timeout plus the batching
         # window, so a batch can be retried by Lambda before the message reappears.
         derived = 6 * self.consumer.timeout_seconds + self.consumer.max_batching_window_seconds
+        # Derived (never user-given) values are kept inside the cloud's own range.
         limit = _limit("visibility_timeout_seconds", cloud)
-        if limit is None:
-            return derived
-        return min(max(derived, limit.low or 0), limit.high if limit.high is not None else derived)
+        if limit is not None and limit.low is not None:
+            derived = max(derived, limit.low)
+        if limit is not None and limit.high is not None:
+            derived = min(derived, limit.high)
+        return derived
 
 
 class SpecError(ValueError):
@@ -269,6 +272,8 @@ def validate(name: str, args: Mapping[str, Any], base_dir: Optional[Path] = None
     single-cloud component, whose args carry no `clouds` field.
     """
     path = f"queues.{name}"
+    if not isinstance(args, Mapping):
+        raise SpecError([f"{path}: {_describe(args)} is not a mapping of spec fields"])
     issues: list[str] = []
     args = dict(args)
     if clouds is not None:

@@ -109,6 +109,15 @@ def test_numbers_may_not_be_outputs_but_producer_ids_may(base_spec):
     assert validate("orders", with_changes(base_spec, producers={"aws": [producer]})).producers["aws"] == (producer,)
 
 
+def test_a_spec_that_is_not_a_mapping_is_rejected():
+    assert issues_for("orders", ["aws"]) == ["queues.orders: ['aws'] (list) is not a mapping of spec fields"]
+
+
+def test_derived_visibility_is_raised_to_the_pubsub_minimum_ack_deadline(base_spec):
+    spec = validate("orders", with_changes(base_spec, consumer__timeout_seconds=1))
+    assert (spec.visibility_timeout("aws"), spec.visibility_timeout("gcp")) == (6, 10)
+
+
 def test_queue_name_with_invalid_characters_is_rejected(base_spec):
     assert issues_for("orders/eu", base_spec) == [
         "queues.orders/eu: the queue name must start with a letter or digit and hold only letters, digits, '-' and '_'"
