@@ -51,10 +51,8 @@ def _sqs_queue(args: MockResourceArgs) -> tuple[str, dict]:
     if fifo != name.endswith(".fifo"):
         raise ValueError(f"SQS: FIFO queue names must end in .fifo and only FIFO ones: {name!r}")
     url = f"https://sqs.{REGION}.{DNS_SUFFIX}/{ACCOUNT}/{name}"
-    outputs = {
-        "name": name,
-        "url": url,
-        "arn": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
+    # SQS's own defaults, for attributes the program left unset.
+    defaults = {
         "visibilityTimeoutSeconds": 30,
         "messageRetentionSeconds": 345600,
         "maxMessageSize": 1048576,
@@ -62,6 +60,12 @@ def _sqs_queue(args: MockResourceArgs) -> tuple[str, dict]:
         "receiveWaitTimeSeconds": 0,
         "sqsManagedSseEnabled": "kmsMasterKeyId" not in args.inputs,
         "fifoQueue": fifo,
+    }
+    outputs = {
+        **{key: value for key, value in defaults.items() if key not in args.inputs},
+        "name": name,
+        "url": url,
+        "arn": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
         "region": REGION,
     }
     return url, outputs

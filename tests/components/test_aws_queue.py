@@ -61,6 +61,7 @@ def test_dead_letter_queue_keeps_messages_longer_than_the_source_queue(engine, b
 def test_visibility_timeout_defaults_to_six_times_function_timeout_plus_window(engine, base_spec):
     build(engine, base_spec, consumer={"timeout_seconds": 45, "batch_size": 50, "max_batching_window_seconds": 4})
     assert engine.one(QUEUE, "-queue").inputs["visibilityTimeoutSeconds"] == 6 * 45 + 4
+    assert engine.one(QUEUE, "-queue").outputs["visibilityTimeoutSeconds"] == 6 * 45 + 4
     assert engine.one(FUNCTION).inputs["timeout"] == 45
 
 
