@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from pulumi_mocks import REPO, Engine
@@ -31,6 +32,20 @@ def base_spec(consumer_dir: Path) -> dict:
         "clouds": ["aws"],
         "consumer": {"code_path": str(consumer_dir), "handler": "handler.handle"},
     }
+
+
+@pytest.fixture
+def escape_hatch():
+    """A user's transform: tags SQS queues with a cost center and gives the Lambda 2048 MB."""
+
+    def transform(args: pulumi.ResourceTransformArgs):
+        if args.type_ == "aws:sqs/queue:Queue":
+            return pulumi.ResourceTransformResult({**args.props, "tags": {**args.props["tags"], "cost-center": "42"}}, args.opts)
+        if args.type_ == "aws:lambda/function:Function":
+            return pulumi.ResourceTransformResult({**args.props, "memorySize": 2048}, args.opts)
+        return None
+
+    return transform
 
 
 @pytest.fixture

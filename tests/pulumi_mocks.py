@@ -179,7 +179,7 @@ class CloudMocks(pulumi.runtime.Mocks):
             return None, {}
         produce = PROVIDER_OUTPUTS.get(args.typ)
         if produce is None:
-            raise NotImplementedError(f"no realistic mock for {args.typ}; add one to tests/conftest.py")
+            raise NotImplementedError(f"no realistic mock for {args.typ}; add one to tests/pulumi_mocks.py")
         resource_id, computed = produce(args)
         return resource_id, {**args.inputs, **computed}
 

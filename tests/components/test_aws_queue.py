@@ -264,14 +264,7 @@ def test_provider_lookups_run_once_per_program_not_once_per_queue(engine, base_s
     assert len(engine.all(ROLE_POLICY)) == count
 
 
-def test_transforms_reach_every_child_to_add_a_tag_and_change_lambda_memory(engine, base_spec):
-    def escape_hatch(args: pulumi.ResourceTransformArgs):
-        if args.type_ == QUEUE:
-            return pulumi.ResourceTransformResult({**args.props, "tags": {**args.props["tags"], "cost-center": "42"}}, args.opts)
-        if args.type_ == FUNCTION:
-            return pulumi.ResourceTransformResult({**args.props, "memorySize": 2048}, args.opts)
-        return None
-
+def test_transforms_reach_every_child_to_add_a_tag_and_change_lambda_memory(engine, base_spec, escape_hatch):
     build(engine, base_spec, opts=pulumi.ResourceOptions(transforms=[escape_hatch]))
     assert engine.one(QUEUE, "-queue").outputs["tags"]["cost-center"] == "42"
     assert engine.one(QUEUE, "-dead-letter").outputs["tags"]["cost-center"] == "42"

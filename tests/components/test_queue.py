@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from components import AwsQueue, Queue, SpecError
@@ -31,16 +32,7 @@ def test_queue_checks_limits_of_every_targeted_cloud_not_just_aws(engine, base_s
     assert "queues.orders.max_delivery_attempts: 3 is below Google Cloud Pub/Sub's minimum of 5 (allowed 5..100 when gcp is targeted)" in caught.value.issues
 
 
-def test_transforms_given_to_queue_reach_the_aws_grandchildren(engine, base_spec):
-    import pulumi
-
-    def escape_hatch(args: pulumi.ResourceTransformArgs):
-        if args.type_ == "aws:sqs/queue:Queue":
-            return pulumi.ResourceTransformResult({**args.props, "tags": {**args.props["tags"], "cost-center": "42"}}, args.opts)
-        if args.type_ == "aws:lambda/function:Function":
-            return pulumi.ResourceTransformResult({**args.props, "memorySize": 2048}, args.opts)
-        return None
-
+def test_transforms_given_to_queue_reach_the_aws_grandchildren(engine, base_spec, escape_hatch):
     engine.run(lambda: Queue("orders", base_spec, pulumi.ResourceOptions(transforms=[escape_hatch])))
     assert engine.one("aws:sqs/queue:Queue", "-queue").outputs["tags"]["cost-center"] == "42"
     assert engine.one("aws:lambda/function:Function").outputs["memorySize"] == 2048
