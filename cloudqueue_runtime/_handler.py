@@ -22,3 +22,11 @@ def user_handler():
         handler = getattr(import_module(module_name), function_name)
         _loaded[spec] = handler
     return handler
+
+
+def log_failure(cloud: str, message_id: object) -> None:
+    """Write the failed message's id and the exception to stderr, which every function host collects."""
+    import sys
+    import traceback  # only failures pay for it
+
+    sys.stderr.write(f"cloudqueue: {cloud} message {message_id!r} failed\n{traceback.format_exc()}")

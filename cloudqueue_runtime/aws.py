@@ -7,9 +7,7 @@ the rest are deleted. Lambda's handler setting is `cloudqueue_runtime.aws.handle
 
 from __future__ import annotations
 
-import sys
-
-from cloudqueue_runtime._handler import user_handler
+from cloudqueue_runtime._handler import log_failure, user_handler
 from cloudqueue_runtime.message import Message
 
 
@@ -34,12 +32,6 @@ def _is_fifo(record: dict) -> bool:
     return str(record.get("eventSourceARN", "")).endswith(".fifo") or "MessageGroupId" in (record.get("attributes") or {})
 
 
-def _log_failure(record: dict) -> None:
-    import traceback  # only failures pay for it
-
-    sys.stderr.write(f"cloudqueue: message {record.get('messageId')!r} failed\n{traceback.format_exc()}")
-
-
 def handler(event: dict, context: object = None) -> dict:
     """Call the user's handler once per record; report exactly the records that failed.
 
@@ -55,7 +47,7 @@ def handler(event: dict, context: object = None) -> dict:
         except Exception:
             # A record without a messageId raises KeyError here as well; it cannot be named,
             # so the whole batch is failed instead and SQS redelivers it.
-            _log_failure(record)
+            log_failure("aws", record.get("messageId"))
             if _is_fifo(record):
                 failures.extend({"itemIdentifier": r["messageId"]} for r in records[index:])
                 break

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import weakref
 from typing import Any, Optional, Union
 
 import pulumi
 import pulumi_aws as aws
 
-from components import artifact
+from components import artifact, program
 from components.spec import CloudQueueArgs, QueueSpec, validate
 from cloudqueue_runtime._handler import HANDLER_ENV
 
@@ -39,16 +38,8 @@ class _Lookups:
         self.dns_suffix = aws.get_partition_output(opts=opts).dns_suffix
 
 
-# Keyed by the engine connection, so each program (and each mocked test run) gets its own.
-_lookups: "weakref.WeakKeyDictionary[Any, dict[int, _Lookups]]" = weakref.WeakKeyDictionary()
-
-
 def _program_lookups(provider: Optional[pulumi.ProviderResource]) -> _Lookups:
-    per_program = _lookups.setdefault(pulumi.runtime.settings.SETTINGS.monitor, {})
-    key = id(provider)
-    if key not in per_program:
-        per_program[key] = _Lookups(provider)
-    return per_program[key]
+    return program.once(("aws-lookups", program.provider_key(provider)), lambda: _Lookups(provider))
 
 
 def _policy(*statements: dict) -> pulumi.Output[str]:

@@ -7,11 +7,16 @@ from typing import Optional, Union
 import pulumi
 
 from components.aws import AwsQueue
+from components.azure import AzureQueue
+from components.gcp import GcpQueue
 from components.spec import QueueArgs, QueueSpec, validate
 
-# Output names per cloud, as the design brief fixes them.
+# Component and output names per cloud, as the design brief fixes them.
+CLOUD_COMPONENTS = {"aws": AwsQueue, "azure": AzureQueue, "gcp": GcpQueue}
 CLOUD_OUTPUTS = {
     "aws": ("queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn"),
+    "azure": ("namespace_name", "queue_name", "dead_letter_path", "function_app_name"),
+    "gcp": ("topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"),
 }
 
 
@@ -20,8 +25,12 @@ class Queue(pulumi.ComponentResource):
 
     aws: Optional[AwsQueue]
     """The AWS component, when aws is targeted."""
+    azure: Optional[AzureQueue]
+    """The Azure component, when azure is targeted."""
+    gcp: Optional[GcpQueue]
+    """The Google Cloud component, when gcp is targeted."""
     outputs: pulumi.Output[dict]
-    """Every cloud's outputs, nested by cloud: {"aws": {"queue_url": ..., ...}}."""
+    """Every cloud's outputs, nested by cloud: {"aws": {"queue_url": ..., ...}, "azure": {...}}."""
 
     def __init__(self, name: str, args: Union[QueueArgs, QueueSpec], opts: Optional[pulumi.ResourceOptions] = None):
         # Every targeted cloud's limits are checked before anything is registered; a QueueSpec
@@ -29,8 +38,10 @@ class Queue(pulumi.ComponentResource):
         spec = args if isinstance(args, QueueSpec) else validate(name, args)
         super().__init__("cloudqueue:index:Queue", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.aws = AwsQueue(f"{name}-aws", spec, child) if "aws" in spec.clouds else None
-        components = {"aws": self.aws}
+        components = {
+            cloud: CLOUD_COMPONENTS[cloud](f"{name}-{cloud}", spec, child) if cloud in spec.clouds else None for cloud in CLOUD_COMPONENTS
+        }
+        self.aws, self.azure, self.gcp = components["aws"], components["azure"], components["gcp"]
         self.outputs = pulumi.Output.from_input(
             {
                 cloud: {field: getattr(component, field) for field in CLOUD_OUTPUTS[cloud]}

@@ -19,9 +19,6 @@ import pulumi
 CLOUDS = ("aws", "azure", "gcp")
 """Every cloud a spec may name, in fan-out order."""
 
-# Components that exist today; azure and gcp land with their own issues.
-SUPPORTED_CLOUDS = ("aws",)
-
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 
 
@@ -137,7 +134,9 @@ LIMITS: tuple[Limit, ...] = (
     Limit("dead_letter_retention_seconds", "aws", "AWS SQS", 60, 1209600),
     Limit("dead_letter_retention_seconds", "azure", "Azure Service Bus", 5, None),
     Limit("dead_letter_retention_seconds", "gcp", "Google Cloud Pub/Sub", 600, 604800),
+    Limit("visibility_timeout_seconds", "azure", "Azure Service Bus", 5, None),  # lockDuration floor; capped at 300, see below
     Limit("consumer.memory_mb", "aws", "AWS Lambda", 128, 10240),
+    Limit("consumer.memory_mb", "azure", "Azure Functions Flex Consumption", 1, 4096),  # rounded up to 512/2048/4096
     Limit("consumer.memory_mb", "gcp", "Google Cloud Functions", 128, 32768),
     Limit("consumer.timeout_seconds", "aws", "AWS Lambda", 1, 900),
     Limit("consumer.timeout_seconds", "azure", "Azure Functions (Flex Consumption, cloudqueue cap)", 1, 3600),
@@ -145,6 +144,9 @@ LIMITS: tuple[Limit, ...] = (
     Limit("consumer.batch_size", "aws", "AWS Lambda SQS event source", 1, 10000),
     Limit("consumer.max_batching_window_seconds", "aws", "AWS Lambda SQS event source", 0, 300),
     Limit("consumer.max_concurrency", "aws", "AWS Lambda SQS event source maximum concurrency", 2, 1000),
+    # Flex Consumption: up to 1000 instances, each running up to AZURE_CALLS_PER_INSTANCE calls.
+    Limit("consumer.max_concurrency", "azure", "Azure Functions Flex Consumption", 1, 16000),
+    Limit("consumer.max_concurrency", "gcp", "Google Cloud Functions maximum instances", 1, 1000),
 )
 
 # Longest stored retention per cloud; the dead-letter default is the minimum over targeted clouds.
@@ -153,10 +155,47 @@ MAX_RETENTION = {limit.cloud: limit.high for limit in LIMITS if limit.field == "
 # Service Bus caps a message lock at 5 minutes; the Functions host renews it up to the timeout.
 AZURE_MAX_LOCK_SECONDS = 300
 
-# Pulumi autonames AWS children as `<name>-<role>-<7 hex>`; the longest is the consumer's IAM
-# role under Queue, `<name>-aws-consumer-role-xxxxxxx`, and IAM caps role names at 64.
-AWS_LONGEST_CHILD_SUFFIX = "-aws-consumer-role"
-AWS_MAX_QUEUE_NAME = 64 - len(AWS_LONGEST_CHILD_SUFFIX) - len("-0123456")
+
+@dataclass(frozen=True)
+class NameLimit:
+    """The longest physical name a cloud derives from the queue name, and the limit it must fit."""
+
+    cloud: str
+    longest: str
+    """What the longest derived name is, as named in errors."""
+    suffix: str
+    """What the component appends to the queue name for it, under Queue."""
+    random: int
+    """Characters the provider's autonaming adds."""
+    limit: int
+    """The service's cap on that name."""
+
+    @property
+    def max_queue_name(self) -> int:
+        return self.limit - len(self.suffix) - self.random
+
+
+# Pulumi autonames children as `<name>-<role>` plus a random suffix: `-<7 hex>` for the bridged
+# AWS and Google Cloud providers, 8 characters for azure-native. The longest per cloud:
+NAME_LIMITS = {
+    "aws": NameLimit("aws", "IAM role names", "-aws-consumer-role", 8, 64),
+    # App Service site (Function App) names are at most 60 characters.
+    "azure": NameLimit("azure", "Function App names", "-azure-consumer", 8, 60),
+    # A 2nd gen function is a Cloud Run service, whose names are at most 49 characters.
+    "gcp": NameLimit("gcp", "Cloud Run service names", "-gcp-consumer", 8, 49),
+}
+AWS_MAX_QUEUE_NAME = NAME_LIMITS["aws"].max_queue_name
+
+# Function App names, storage containers and Cloud Run services take lowercase letters, digits
+# and single hyphens only, starting with a letter.
+_DNS_NAME = re.compile(r"^[a-z](-?[a-z0-9])*$")
+DNS_NAME_CLOUDS = ("azure", "gcp")
+
+# Service Bus caps locks at 5 minutes; Flex Consumption runs up to 1000 instances. Each instance
+# takes this many calls at once, the Functions host's Service Bus default per core.
+AZURE_CALLS_PER_INSTANCE = 16
+AZURE_MAX_INSTANCES = 1000
+AZURE_INSTANCE_MEMORY_MB = (512, 2048, 4096)
 
 # Lambda reserves these variables (Lambda developer guide, "Defined runtime environment
 # variables"); cloudqueue reserves its own prefix for the adapters.
@@ -171,6 +210,24 @@ AWS_RESERVED_ENV = frozenset(
 )
 AWS_MAX_ENV_BYTES = 4096  # Lambda: all environment variables together
 RESERVED_ENV_PREFIX = "CLOUDQUEUE_"
+
+# Names each function host sets or owns, per cloud: (service, exact names, prefixes).
+RESERVED_ENV = {
+    "aws": ("AWS Lambda", AWS_RESERVED_ENV, ()),
+    # App settings the Functions host and App Service read; cloudqueue sets the identity ones.
+    "azure": ("Azure Functions", frozenset({"ServiceBusConnection"}), ("AzureWebJobs", "FUNCTIONS_", "WEBSITE_", "SCM_", "AzureFunctionsWebHost", "APPLICATIONINSIGHTS_", "ServiceBusConnection__")),
+    # Cloud Run and the Functions Framework set these (Cloud Run "reserved environment variables").
+    "gcp": ("Google Cloud Functions", frozenset({"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE", "GOOGLE_FUNCTION_SOURCE"}), ("X_GOOGLE_",)),
+}
+
+# Entry points each cloud's function host needs at the artifact root, generated by cloudqueue.
+GENERATED_FILES = {
+    "azure": ("function_app.py", "host.json"),
+    "gcp": ("main.py",),
+}
+
+# Pub/Sub (GCP) labels: at most 64, keys and values lowercase letters, digits, '_' and '-', 63 long.
+GCP_MAX_LABELS = 64
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -251,6 +308,62 @@ class QueueSpec:
         if limit is not None and limit.high is not None:
             derived = min(derived, limit.high)
         return derived
+
+
+# --- How a spec field maps to each cloud ---------------------------------------------------------
+# One place per mapping; the components call these and the README's equivalence table states them.
+
+
+def iso8601_duration(seconds: int) -> str:
+    """Seconds as an ISO-8601 duration, the form Service Bus takes: 345600 -> P4D, 180 -> PT3M."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return ("P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")) if (days or time) else "PT0S"
+
+
+def clock_duration(seconds: int) -> str:
+    """Seconds as `hh:mm:ss`, the form host.json takes."""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def azure_lock_seconds(spec: "QueueSpec") -> int:
+    """Service Bus lockDuration: the visibility timeout, capped at Service Bus's 5 minutes.
+
+    The Functions host renews the lock (maxAutoLockRenewalDuration) for as long as the
+    consumer runs, so a cap below the visibility timeout never hands a message out twice.
+    """
+    return min(spec.visibility_timeout("azure"), AZURE_MAX_LOCK_SECONDS)
+
+
+def azure_instance_memory_mb(memory_mb: int) -> int:
+    """The smallest Flex Consumption instance size that holds `memory_mb`."""
+    return next(size for size in AZURE_INSTANCE_MEMORY_MB if size >= memory_mb)
+
+
+def azure_scale(max_concurrency: int) -> tuple[int, int]:
+    """(maximum instances, calls per instance) whose product is the most that max_concurrency allows.
+
+    Each instance runs at most AZURE_CALLS_PER_INSTANCE calls; the fewest instances that reach
+    max_concurrency are used, and the product never exceeds it.
+    """
+    instances = -(-max_concurrency // AZURE_CALLS_PER_INSTANCE)
+    return instances, max_concurrency // instances
+
+
+def gcp_label(text: str, key: bool) -> str:
+    """A tag key or value as a Google Cloud label: lowercase, [a-z0-9_-], at most 63 characters."""
+    label = re.sub(r"[^a-z0-9_-]", "_", text.lower())[:63]
+    if key and not label[:1].isalpha():
+        label = ("t" + label)[:63]  # keys must start with a letter
+    return label
+
+
+def gcp_labels(tags: Mapping[str, Any]) -> dict[str, Any]:
+    """Tags as Google Cloud labels; Output values are passed through unchanged."""
+    return {gcp_label(k, True): (gcp_label(v, False) if isinstance(v, str) else v) for k, v in tags.items()}
 
 
 class SpecError(ValueError):
@@ -431,11 +544,6 @@ def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
     for cloud in spec.clouds:
         if cloud not in CLOUDS:
             issues.append(f"{path}.clouds: {cloud!r} is not a cloud (allowed: {', '.join(CLOUDS)})")
-        elif cloud not in SUPPORTED_CLOUDS:
-            issues.append(
-                f"{path}.clouds: {cloud!r} is not yet supported by this cloudqueue release "
-                f"(supported: {', '.join(SUPPORTED_CLOUDS)})"
-            )
     if len(set(spec.clouds)) != len(spec.clouds):
         issues.append(f"{path}.clouds: {list(spec.clouds)!r} names a cloud twice")
     for field in ("encryption_keys", "producers"):
@@ -495,12 +603,52 @@ def _rule_aws_event_source(spec: QueueSpec, path: str) -> list[str]:
             f"time in the dead-letter queue, so messages would expire early "
             f"(allowed {spec.message_retention_seconds}..1209600 when aws is targeted)"
         )
-    if len(spec.name) > AWS_MAX_QUEUE_NAME:
+    return issues
+
+
+def _rule_names(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    for cloud in spec.clouds:
+        limit = NAME_LIMITS.get(cloud)
+        if limit is not None and len(spec.name) > limit.max_queue_name:
+            issues.append(
+                f"{path}: the queue name {spec.name!r} is {len(spec.name)} characters, above the {CLOUD_NAMES[cloud]} maximum of "
+                f"{limit.max_queue_name} ({limit.longest} are capped at {limit.limit}, and the longest is "
+                f"'<name>{limit.suffix}' plus {limit.random} random characters) (allowed 1..{limit.max_queue_name} when {cloud} is targeted)"
+            )
+    dns_clouds = [c for c in DNS_NAME_CLOUDS if c in spec.clouds]
+    if dns_clouds and not _DNS_NAME.match(spec.name):
         issues.append(
-            f"{path}: the queue name {spec.name!r} is {len(spec.name)} characters, above the AWS maximum of "
-            f"{AWS_MAX_QUEUE_NAME} (IAM role names are capped at 64, and the consumer role is named "
-            f"'<name>{AWS_LONGEST_CHILD_SUFFIX}-<7 random>') (allowed 1..{AWS_MAX_QUEUE_NAME} when aws is targeted)"
+            f"{path}: the queue name {spec.name!r} must be lowercase letters, digits and single hyphens, starting with a "
+            f"letter, because it names Function Apps, storage containers and Cloud Run services (when {' and '.join(dns_clouds)} is targeted)"
         )
+    return issues
+
+
+def _rule_azure(spec: QueueSpec, path: str) -> list[str]:
+    if "azure" not in spec.clouds or "azure" not in spec.encryption_keys:
+        return []
+    # Customer-managed keys are a Premium namespace feature, set once per namespace, not per queue.
+    return [
+        f"{path}.encryption_keys.azure: customer-managed keys need a Premium Service Bus namespace, which cloudqueue "
+        f"does not provision (it shares one Standard namespace per stack); Service Bus encrypts at rest with "
+        f"Microsoft-managed keys (allowed: no azure key when azure is targeted)"
+    ]
+
+
+def _rule_generated_files(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    for cloud, names in GENERATED_FILES.items():
+        if cloud not in spec.clouds:
+            continue
+        for file_name in names:
+            if (spec.consumer.code_path / file_name).exists():
+                issues.append(
+                    f"{path}.consumer.code_path: {file_name} is generated by cloudqueue as the {CLOUD_NAMES[cloud]} entry "
+                    f"point and would replace the one in {str(spec.consumer.code_path)!r}; rename it (when {cloud} is targeted)"
+                )
+    if "gcp" in spec.clouds and spec.consumer.handler_module.split(".")[0] == "main":
+        issues.append(f"{path}.consumer.handler: module 'main' is the Google Cloud entry point cloudqueue generates; rename the module (when gcp is targeted)")
     return issues
 
 
@@ -537,10 +685,14 @@ def _rule_environment(spec: QueueSpec, path: str) -> list[str]:
     for key in env:
         if not _ENV_KEY.match(key):
             issues.append(f"{path}.consumer.environment.{key}: not a valid variable name (letters, digits and '_', starting with a letter)")
-        elif key.upper().startswith(RESERVED_ENV_PREFIX):
+            continue
+        if key.upper().startswith(RESERVED_ENV_PREFIX):
             issues.append(f"{path}.consumer.environment.{key}: the {RESERVED_ENV_PREFIX} prefix is reserved for the cloudqueue runtime")
-        elif "aws" in spec.clouds and key in AWS_RESERVED_ENV:
-            issues.append(f"{path}.consumer.environment.{key}: reserved by AWS Lambda and cannot be set (when aws is targeted)")
+            continue
+        for cloud in spec.clouds:
+            service, names, prefixes = RESERVED_ENV.get(cloud, ("", frozenset(), ()))
+            if key in names or key.upper().startswith(tuple(p.upper() for p in prefixes)):
+                issues.append(f"{path}.consumer.environment.{key}: reserved by {service} and cannot be set (when {cloud} is targeted)")
     if "aws" in spec.clouds:
         size = sum(len(k) + len(v) for k, v in env.items() if isinstance(v, str))
         if size > AWS_MAX_ENV_BYTES - 256:  # headroom for the adapter's own variables
@@ -552,9 +704,9 @@ def _rule_environment(spec: QueueSpec, path: str) -> list[str]:
 
 
 def _rule_tags(spec: QueueSpec, path: str) -> list[str]:
+    issues = _gcp_label_issues(spec, path) + _azure_tag_issues(spec, path)
     if "aws" not in spec.clouds:
-        return []
-    issues = []
+        return issues
     if len(spec.tags) > 45:  # AWS allows 50 per resource; 5 left for the user's transforms
         issues.append(f"{path}.tags: {len(spec.tags)} tags is above the AWS maximum of 45 (allowed 0..45 when aws is targeted)")
     for key, value in spec.tags.items():
@@ -562,6 +714,41 @@ def _rule_tags(spec: QueueSpec, path: str) -> list[str]:
             issues.append(f"{path}.tags.{key}: not a valid AWS tag key (1..128 of letters, digits, spaces and _.:/=+-@, not starting with aws:)")
         if isinstance(value, str) and (len(value) > 256 or not _AWS_TAG.match(value)):
             issues.append(f"{path}.tags.{key}: {value!r} is not a valid AWS tag value (0..256 of letters, digits, spaces and _.:/=+-@)")
+    return issues
+
+
+def _gcp_label_issues(spec: QueueSpec, path: str) -> list[str]:
+    if "gcp" not in spec.clouds:
+        return []
+    issues, seen = [], {}
+    # One label is cloudqueue's own (cloudqueue_queue).
+    if len(spec.tags) > GCP_MAX_LABELS - 1:
+        issues.append(f"{path}.tags: {len(spec.tags)} tags is above the Google Cloud maximum of {GCP_MAX_LABELS - 1} labels (allowed 0..{GCP_MAX_LABELS - 1} when gcp is targeted)")
+    for key in [*spec.tags, "cloudqueue:queue"]:
+        label = gcp_label(key, True)
+        if label in seen:
+            issues.append(
+                f"{path}.tags.{key}: becomes the Google Cloud label {label!r}, as {seen[label]!r} does; labels are lowercase "
+                f"letters, digits, '_' and '-' (when gcp is targeted)"
+            )
+        seen.setdefault(label, key)
+    return issues
+
+
+_AZURE_TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+
+
+def _azure_tag_issues(spec: QueueSpec, path: str) -> list[str]:
+    if "azure" not in spec.clouds:
+        return []
+    issues = []
+    if len(spec.tags) > 49:  # Azure allows 50 per resource; one is cloudqueue's own
+        issues.append(f"{path}.tags: {len(spec.tags)} tags is above the Azure maximum of 49 (allowed 0..49 when azure is targeted)")
+    for key, value in spec.tags.items():
+        if len(key) > 512 or _AZURE_TAG_FORBIDDEN.search(key):
+            issues.append(f"{path}.tags.{key}: not a valid Azure tag name (at most 512 characters, none of < > % & \\ ? /) (when azure is targeted)")
+        if isinstance(value, str) and len(value) > 256:
+            issues.append(f"{path}.tags.{key}: a value of {len(value)} characters is above the Azure maximum of 256 (when azure is targeted)")
     return issues
 
 
@@ -605,11 +792,14 @@ def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
 RULES: tuple[Rule, ...] = (
     _rule_clouds,
     _rule_limits,
+    _rule_names,
     _rule_aws_event_source,
+    _rule_azure,
     _rule_gcp_ack_deadline,
     _rule_identities_and_keys,
     _rule_environment,
     _rule_tags,
     _rule_runtime,
     _rule_consumer_code,
+    _rule_generated_files,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components import AwsQueue, Queue, SpecError
+from components import AwsQueue, AzureQueue, GcpQueue, Queue, SpecError
 
 
 def test_queue_fans_out_to_the_aws_component_with_outputs_nested_by_cloud(engine, base_spec):
@@ -18,10 +18,31 @@ def test_queue_fans_out_to_the_aws_component_with_outputs_nested_by_cloud(engine
     assert outputs["aws"]["queue_arn"] == engine.one("aws:sqs/queue:Queue", "-queue").outputs["arn"]
 
 
+def test_queue_fans_out_to_every_targeted_cloud_with_the_brief_outputs(engine, base_spec):
+    queue = engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["aws", "azure", "gcp"]}))
+    assert isinstance(queue.aws, AwsQueue) and isinstance(queue.azure, AzureQueue) and isinstance(queue.gcp, GcpQueue)
+    root = engine.one("cloudqueue:index:Queue")
+    for cloud, token in (("aws", "AwsQueue"), ("azure", "AzureQueue"), ("gcp", "GcpQueue")):
+        child = engine.one(f"cloudqueue:index:{token}")
+        assert (child.name, child.parent) == (f"orders-{cloud}", root.urn)
+    outputs = engine.resolve(queue.outputs)
+    assert set(outputs["azure"]) == {"namespace_name", "queue_name", "dead_letter_path", "function_app_name"}
+    assert set(outputs["gcp"]) == {"topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"}
+    assert outputs["azure"]["dead_letter_path"] == engine.one("azure-native:servicebus:Queue").outputs["name"] + "/$DeadLetterQueue"
+    assert outputs["gcp"]["topic_id"] == engine.one("gcp:pubsub/topic:Topic", "-topic").id
+
+
+def test_queue_targets_only_the_clouds_named(engine, base_spec):
+    queue = engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["gcp"]}))
+    assert queue.aws is None and queue.azure is None
+    assert set(engine.resolve(queue.outputs)) == {"gcp"}
+    assert not [r for r in engine.all() if r.type.startswith(("aws:", "azure-native:"))]
+
+
 @pytest.mark.parametrize("cloud", ["azure", "gcp"])
-def test_queue_rejects_clouds_without_a_component_before_registering(engine, base_spec, cloud):
-    with pytest.raises(SpecError, match=f"'{cloud}' is not yet supported"):
-        engine.run(lambda: Queue("orders", {**base_spec, "clouds": ["aws", cloud]}))
+def test_queue_rejects_a_spec_another_targeted_cloud_cannot_honour_before_registering(engine, base_spec, cloud):
+    with pytest.raises(SpecError, match="must be lowercase letters, digits and single hyphens"):
+        engine.run(lambda: Queue("Orders", {**base_spec, "clouds": ["aws", cloud]}))
     assert engine.all() == []
 
 
