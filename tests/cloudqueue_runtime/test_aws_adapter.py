@@ -20,20 +20,6 @@ from cloudqueue_runtime import _handler, aws
 REGION = "us-east-1"
 
 
-@pytest.fixture
-def user_module(tmp_path, monkeypatch):
-    """Install a user handler module named `orders_handler` and point the adapter at it."""
-
-    def install(source: str, handler: str = "orders_handler.handle") -> None:
-        (tmp_path / "orders_handler.py").write_text(source)
-        monkeypatch.setenv("CLOUDQUEUE_HANDLER", handler)
-
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(_handler, "_loaded", {})
-    yield install
-    sys.modules.pop("orders_handler", None)
-
-
 FAIL_ON_ORDER = """
 seen = []
 def handle(message):
