@@ -361,8 +361,8 @@ class AzureQueue(pulumi.ComponentResource):
         receiver = self._grant(f"{name}-receiver", lookups, SERVICE_BUS_DATA_RECEIVER, queue.id, principal, "ServicePrincipal", stateless)
         storage_owner = self._grant(f"{name}-storage-owner", lookups, STORAGE_BLOB_DATA_OWNER, foundation.storage_account_id, principal, "ServicePrincipal", stateless)
         for index, producer in enumerate(spec.producers.get("azure", ())):
-            # The principal type is not known for a listed id (user, group or service principal).
-            self._grant(f"{name}-sender-{index}", lookups, SERVICE_BUS_DATA_SENDER, queue.id, producer, None, stateless)
+            principal_type, producer_id = _typed_principal(producer)
+            self._grant(f"{name}-sender-{index}", lookups, SERVICE_BUS_DATA_SENDER, queue.id, producer_id, principal_type, stateless)
 
         # Publish once the app can read its deployment container and receive from the queue.
         FunctionAppPackage(
@@ -393,7 +393,7 @@ class AzureQueue(pulumi.ComponentResource):
         role: str,
         scope: pulumi.Input[str],
         principal: pulumi.Input[str],
-        principal_type: Optional[str],
+        principal_type: pulumi.Input[str],
         opts: pulumi.ResourceOptions,
     ) -> azure.authorization.RoleAssignment:
         return azure.authorization.RoleAssignment(
@@ -401,10 +401,20 @@ class AzureQueue(pulumi.ComponentResource):
             role_definition_id=_role_definition(lookups, role),
             scope=scope,
             principal_id=principal,
-            # Set for managed identities, so a just-created principal is not rejected as unknown.
+            # Always set: the SDK would default to User, and a just-created managed identity is
+            # only accepted before replication when its type is given.
             principal_type=principal_type,
             opts=opts,
         )
+
+
+def _typed_principal(producer: pulumi.Input[str]) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+    """(principal type, object id) of a producer: `User:<id>`, `Group:<id>`, or a bare id for a service principal."""
+    if isinstance(producer, str):
+        kind, _, object_id = producer.rpartition(":")
+        return kind or "ServicePrincipal", object_id
+    parts = pulumi.Output.from_input(producer).apply(lambda text: (text.rpartition(":")[0] or "ServicePrincipal", text.rpartition(":")[2]))
+    return parts[0], parts[1]
 
 
 def _scm_host(app: azure.web.WebApp) -> pulumi.Output[str]:

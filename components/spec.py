@@ -234,7 +234,8 @@ _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _AWS_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
 _AWS_KMS_KEY = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
-_AZURE_PRINCIPAL = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+# An object id, optionally typed: `User:<id>` or `Group:<id>`; a bare id is a service principal.
+_AZURE_PRINCIPAL = re.compile(r"^((ServicePrincipal|User|Group|ForeignGroup):)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 _AZURE_KEY = re.compile(r"^https://[a-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[0-9a-f]{32})?$")
 _GCP_MEMBER = re.compile(r"^(serviceAccount|user|group|domain|principal|principalSet):\S+$")
 _GCP_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
@@ -242,7 +243,7 @@ _AWS_TAG = re.compile(r"^[\w .:/=+\-@]*$")
 
 IDENTITY_FORMATS = {
     "aws": (_AWS_PRINCIPAL, "an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/name)"),
-    "azure": (_AZURE_PRINCIPAL, "an Entra ID principal object id (a GUID)"),
+    "azure": (_AZURE_PRINCIPAL, "an Entra ID principal object id (a GUID; User:<id> or Group:<id> for people)"),
     "gcp": (_GCP_MEMBER, "an IAM member such as serviceAccount:api@project.iam.gserviceaccount.com"),
 }
 KEY_FORMATS = {

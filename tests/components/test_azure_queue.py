@@ -1,0 +1,286 @@
+"""AzureQueue wiring, checked through realistic azure-native mocks with preview=True and preview=False."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components import AzureQueue, Queue, SpecError
+from components.azure import SERVICE_BUS_DATA_RECEIVER, SERVICE_BUS_DATA_SENDER, STORAGE_BLOB_DATA_OWNER
+from pulumi_mocks import SUBSCRIPTION
+
+NAMESPACE = "azure-native:servicebus:Namespace"
+SB_QUEUE = "azure-native:servicebus:Queue"
+APP = "azure-native:web:WebApp"
+PLAN = "azure-native:web:AppServicePlan"
+ROLE = "azure-native:authorization:RoleAssignment"
+STORAGE = "azure-native:storage:StorageAccount"
+GROUP = "azure-native:resources:ResourceGroup"
+PACKAGE = "pulumi-python:dynamic/cloudqueue:FunctionAppPackage"
+PRODUCER = "0f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
+
+
+def azure_args(base_spec: dict, **changes) -> dict:
+    args = {k: v for k, v in base_spec.items() if k != "clouds"}
+    consumer = {**args["consumer"], **changes.pop("consumer", {})}
+    return {**args, **changes, "consumer": consumer}
+
+
+def build(engine, base_spec, name="orders", opts=None, **changes) -> AzureQueue:
+    return engine.run(lambda: AzureQueue(name, azure_args(base_spec, **changes), opts))
+
+
+def settings(engine) -> dict:
+    return {pair["name"]: pair["value"] for pair in engine.one(APP).inputs["siteConfig"]["appSettings"]}
+
+
+def package_files(engine) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(engine.one(PACKAGE).inputs["package_path"])
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def role_id(role: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+
+
+def test_queue_dead_letters_after_max_delivery_attempts_and_on_expiry(engine, base_spec):
+    build(engine, base_spec, max_delivery_attempts=7, message_retention_seconds=86400)
+    queue = engine.one(SB_QUEUE)
+    assert queue.inputs["maxDeliveryCount"] == 7
+    assert queue.inputs["deadLetteringOnMessageExpiration"] is True
+    assert queue.inputs["defaultMessageTimeToLive"] == "P1D"
+    assert queue.inputs["requiresSession"] is False
+    # The built-in dead-letter sub-queue: nothing forwards it elsewhere.
+    assert "forwardDeadLetteredMessagesTo" not in queue.inputs and "forwardTo" not in queue.inputs
+
+
+def test_lock_duration_is_the_derived_visibility_timeout(engine, base_spec):
+    build(engine, base_spec, consumer={"timeout_seconds": 20})
+    assert engine.one(SB_QUEUE).inputs["lockDuration"] == "PT2M"  # 6 x 20 s
+
+
+def test_lock_is_capped_at_five_minutes_and_renewed_for_the_whole_timeout(engine, base_spec):
+    build(engine, base_spec, visibility_timeout_seconds=900, consumer={"timeout_seconds": 600})
+    assert engine.one(SB_QUEUE).inputs["lockDuration"] == "PT5M"
+    host = json.loads(package_files(engine)["host.json"])
+    assert host["functionTimeout"] == "00:10:00"
+    assert host["extensions"]["serviceBus"]["maxAutoLockRenewalDuration"] == "00:10:00"
+
+
+def test_fifo_requires_sessions_on_the_queue_and_the_trigger(engine, base_spec):
+    build(engine, base_spec, fifo=True, consumer={"max_concurrency": 4})
+    assert engine.one(SB_QUEUE).inputs["requiresSession"] is True
+    files = package_files(engine)
+    assert b"is_sessions_enabled=True" in files["function_app.py"]
+    assert json.loads(files["host.json"])["extensions"]["serviceBus"]["maxConcurrentSessions"] == 4
+
+
+def test_namespace_is_standard_with_local_auth_disabled_and_tls_1_2(engine, base_spec):
+    build(engine, base_spec)
+    namespace = engine.one(NAMESPACE)
+    assert namespace.inputs["sku"] == {"name": "Standard", "tier": "Standard"}
+    assert namespace.inputs["disableLocalAuth"] is True
+    assert namespace.inputs["minimumTlsVersion"] == "1.2"
+    assert engine.one(SB_QUEUE).inputs["namespaceName"] == namespace.outputs["name"]
+
+
+def test_function_app_is_https_only_with_a_system_identity_tls_1_2_and_no_ftp(engine, base_spec):
+    build(engine, base_spec)
+    app = engine.one(APP)
+    assert app.inputs["httpsOnly"] is True
+    assert app.inputs["identity"] == {"type": "SystemAssigned"}
+    assert app.inputs["kind"] == "functionapp,linux"
+    site = app.inputs["siteConfig"]
+    assert (site["minTlsVersion"], site["scmMinTlsVersion"], site["ftpsState"]) == ("1.2", "1.2", "Disabled")
+    for policy in ("azure-native:web:WebAppFtpAllowed", "azure-native:web:WebAppScmAllowed"):
+        assert engine.one(policy).inputs == {"allow": False, "name": app.outputs["name"], "resourceGroupName": app.inputs["resourceGroupName"]}
+
+
+def test_app_settings_connect_by_identity_and_hold_no_connection_string_or_key(engine, base_spec):
+    build(engine, base_spec, consumer={"environment": {"LOG_LEVEL": "debug"}})
+    app_settings = settings(engine)
+    namespace = engine.one(NAMESPACE).outputs["name"]
+    assert app_settings["ServiceBusConnection__fullyQualifiedNamespace"] == f"{namespace}.servicebus.windows.net"
+    assert app_settings["AzureWebJobsStorage__accountName"] == engine.one(STORAGE).outputs["name"]
+    assert app_settings["CLOUDQUEUE_QUEUE_NAME"] == engine.one(SB_QUEUE).outputs["name"]
+    assert app_settings["CLOUDQUEUE_HANDLER"] == "handler.handle" and app_settings["LOG_LEVEL"] == "debug"
+    forbidden = ("AccountKey=", "SharedAccessKey", "DefaultEndpointsProtocol", "Endpoint=sb://", "sig=")
+    assert not [k for k, v in app_settings.items() if any(f in str(v) for f in forbidden)]
+    assert not {"AzureWebJobsStorage", "ServiceBusConnection", "WEBSITE_RUN_FROM_PACKAGE"} & set(app_settings)
+    assert engine.one(APP).inputs["siteConfig"].get("connectionStrings") is None
+    assert engine.one(STORAGE).inputs["allowSharedKeyAccess"] is False
+
+
+def test_function_identity_may_receive_from_this_queue_only(engine, base_spec):
+    build(engine, base_spec)
+    principal = engine.one(APP).outputs["identity"]["principalId"]
+    receiver = engine.one(ROLE, "-receiver")
+    assert receiver.inputs == {
+        "roleDefinitionId": role_id(SERVICE_BUS_DATA_RECEIVER),
+        "scope": engine.one(SB_QUEUE).id,
+        "principalId": principal,
+        "principalType": "ServicePrincipal",
+    }
+    assert engine.one(SB_QUEUE).id.endswith("/queues/orders-queue")
+
+
+def test_function_identity_owns_blobs_of_the_package_storage_account_only(engine, base_spec):
+    build(engine, base_spec)
+    owner = engine.one(ROLE, "-storage-owner")
+    assert owner.inputs["roleDefinitionId"] == role_id(STORAGE_BLOB_DATA_OWNER)
+    assert owner.inputs["scope"] == engine.one(STORAGE).id
+    assert owner.inputs["principalId"] == engine.one(APP).outputs["identity"]["principalId"]
+
+
+def test_listed_producers_may_send_to_this_queue_only_with_their_principal_type(engine, base_spec):
+    person = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+    build(engine, base_spec, producers={"azure": [PRODUCER, f"User:{person}"]})
+    queue_id = engine.one(SB_QUEUE).id
+    # A bare object id is a service principal (an app's managed identity); the SDK would say User.
+    assert engine.one(ROLE, "-sender-0").inputs == {
+        "roleDefinitionId": role_id(SERVICE_BUS_DATA_SENDER), "scope": queue_id, "principalId": PRODUCER, "principalType": "ServicePrincipal"
+    }
+    assert engine.one(ROLE, "-sender-1").inputs == {
+        "roleDefinitionId": role_id(SERVICE_BUS_DATA_SENDER), "scope": queue_id, "principalId": person, "principalType": "User"
+    }
+    assert len(engine.all(ROLE)) == 4
+
+
+def test_every_role_assignment_is_scoped_below_the_subscription(engine, base_spec):
+    build(engine, base_spec, producers={"azure": [PRODUCER]})
+    for assignment in engine.all(ROLE):
+        assert assignment.inputs["scope"].count("/") >= 8, assignment.inputs["scope"]  # a resource, never a group or subscription
+
+
+def test_flex_consumption_plan_with_runtime_memory_and_scale_from_the_spec(engine, base_spec):
+    build(engine, base_spec, consumer={"runtime": "python3.11", "memory_mb": 1024, "max_concurrency": 50})
+    assert engine.one(PLAN).inputs["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
+    assert engine.one(PLAN).inputs["reserved"] is True
+    config = engine.one(APP).inputs["functionAppConfig"]
+    assert config["runtime"] == {"name": "python", "version": "3.11"}
+    # 50 concurrent calls: 4 instances x 12 calls (48, never above 50).
+    assert config["scaleAndConcurrency"] == {"maximumInstanceCount": 4, "instanceMemoryMB": 2048}
+    assert json.loads(package_files(engine)["host.json"])["extensions"]["serviceBus"]["maxConcurrentCalls"] == 12
+    deployment = config["deployment"]["storage"]
+    account = engine.one(STORAGE).outputs["name"]
+    container = engine.one("azure-native:storage:BlobContainer").outputs["name"]
+    assert deployment == {"type": "blobContainer", "value": f"https://{account}.blob.core.windows.net/{container}", "authentication": {"type": "SystemAssignedIdentity"}}
+    assert engine.one(APP).inputs["serverFarmId"] == engine.one(PLAN).id
+
+
+def test_code_is_published_through_one_deploy_after_the_roles_exist(engine, base_spec):
+    build(engine, base_spec)
+    package = engine.one(PACKAGE)
+    app = engine.one(APP).outputs["name"]
+    assert package.inputs["scm_url"] == f"https://{app}.scm.azurewebsites.net"
+    data = Path(package.inputs["package_path"]).read_bytes()
+    assert package.inputs["package_sha256"] == hashlib.sha256(data).hexdigest()
+    assert {engine.one(ROLE, "-receiver").urn, engine.one(ROLE, "-storage-owner").urn} <= set(package.dependencies)
+
+
+def test_package_holds_the_generated_trigger_host_json_user_code_and_runtime(engine, base_spec):
+    build(engine, base_spec)
+    files = package_files(engine)
+    assert {"function_app.py", "host.json", "requirements.txt", "handler.py", "cloudqueue_runtime/azure.py", "cloudqueue_runtime/message.py"} <= set(files)
+    assert b"azure-functions" in files["requirements.txt"]
+    assert len(Path(engine.one(PACKAGE).inputs["package_path"]).read_bytes()) < 50 * 1024
+
+
+def test_five_queues_share_one_resource_group_namespace_and_storage_account(engine, base_spec):
+    engine.run(lambda: [AzureQueue(f"q{i}", azure_args(base_spec)) for i in range(5)])
+    assert len(engine.all(GROUP)) == len(engine.all(NAMESPACE)) == len(engine.all(STORAGE)) == 1
+    assert len(engine.all(SB_QUEUE)) == 5
+    # Each queue keeps its own app and identity, so role scopes stay per queue.
+    assert len(engine.all(APP)) == len(engine.all(PLAN)) == 5
+    assert len({r.inputs["principalId"] for r in engine.all(ROLE) if r.name.endswith("-receiver")}) == 5
+    assert engine.mocks.invokes == ["azure-native:authorization:getClientConfig"]
+
+
+def test_host_ids_are_unique_per_app_and_fit_32_characters(engine, base_spec):
+    engine.run(lambda: [AzureQueue(f"orders-region-{i}", azure_args(base_spec)) for i in range(3)])
+    host_ids = [
+        next(p["value"] for p in app.inputs["siteConfig"]["appSettings"] if p["name"] == "AzureFunctionsWebHost__hostid") for app in engine.all(APP)
+    ]
+    assert len(set(host_ids)) == 3 and all(len(h) <= 32 for h in host_ids)
+
+
+def test_an_existing_resource_group_namespace_and_storage_account_are_used_as_given(engine, base_spec):
+    existing = {"resource_group_name": "platform-rg", "namespace_name": "platform-bus", "storage_account_name": "platformfuncs"}
+    build(engine, base_spec, **existing)
+    assert not engine.all(GROUP) and not engine.all(NAMESPACE) and not engine.all(STORAGE)
+    queue = engine.one(SB_QUEUE)
+    assert (queue.inputs["resourceGroupName"], queue.inputs["namespaceName"]) == ("platform-rg", "platform-bus")
+    assert settings(engine)["ServiceBusConnection__fullyQualifiedNamespace"] == "platform-bus.servicebus.windows.net"
+    assert engine.one(ROLE, "-storage-owner").inputs["scope"] == (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/platform-rg/providers/Microsoft.Storage/storageAccounts/platformfuncs"
+    )
+
+
+def test_an_incomplete_existing_set_is_rejected_before_registering(engine, base_spec):
+    with pytest.raises(SpecError, match=r"queues\.orders\.resource_group_name: required with namespace_name"):
+        build(engine, base_spec, namespace_name="platform-bus")
+    assert engine.all() == []
+
+
+def test_protect_covers_the_queue_and_the_shared_group_and_namespace_only(engine, base_spec):
+    build(engine, base_spec, opts=pulumi.ResourceOptions(protect=True))
+    protected = sorted(r.type for r in engine.all() if r.custom and r.protect)
+    assert protected == [GROUP, NAMESPACE, SB_QUEUE]
+
+
+def test_without_protect_nothing_is_protected(engine, base_spec):
+    build(engine, base_spec)
+    assert not [r.name for r in engine.all() if r.protect]
+
+
+def test_every_child_is_parented_to_its_component(engine, base_spec):
+    build(engine, base_spec, producers={"azure": [PRODUCER]})
+    component = engine.one("cloudqueue:index:AzureQueue")
+    shared = engine.one("cloudqueue:index:AzureShared")
+    assert shared.parent.endswith("::cloudqueue-dev") or "pulumi:pulumi:Stack" in shared.parent
+    for child in engine.all():
+        if child in (component, shared):
+            continue
+        owner = shared if child.type in (GROUP, NAMESPACE, STORAGE) else component
+        assert child.parent == owner.urn, child.name
+        assert child.name.startswith(f"{owner.name}-"), child.name
+
+
+def test_tags_reach_every_taggable_resource(engine, base_spec):
+    build(engine, base_spec, tags={"team": "payments"})
+    for resource in (engine.one(PLAN), engine.one(APP)):
+        assert resource.inputs["tags"] == {"team": "payments", "cloudqueue:queue": "orders"}
+
+
+def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
+    component = build(engine, base_spec)
+    queue = engine.one(SB_QUEUE).outputs["name"]
+    assert engine.resolve(component.namespace_name) == engine.one(NAMESPACE).outputs["name"]
+    assert engine.resolve(component.queue_name) == queue
+    assert engine.resolve(component.dead_letter_path) == f"{queue}/$DeadLetterQueue"
+    assert engine.resolve(component.function_app_name) == engine.one(APP).outputs["name"]
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_client_config_is_looked_up_once_per_program_not_once_per_queue(engine, base_spec, count):
+    engine.run(lambda: [AzureQueue(f"q{i}", azure_args(base_spec)) for i in range(count)])
+    assert engine.mocks.invokes == ["azure-native:authorization:getClientConfig"]
+
+
+def test_invalid_spec_registers_no_resource(engine, base_spec):
+    with pytest.raises(SpecError, match=r"max_delivery_attempts: 2001 is above Azure Service Bus's maximum of 2000"):
+        build(engine, base_spec, max_delivery_attempts=2001)
+    assert engine.all() == []
+
+
+def test_longest_allowed_name_fits_the_function_app_name_limit(engine, base_spec):
+    from components.spec import NAME_LIMITS
+
+    longest = "n" * NAME_LIMITS["azure"].max_queue_name
+    engine.run(lambda: Queue(longest, {**base_spec, "clouds": ["azure"]}))
+    assert len(engine.one(APP).outputs["name"]) == 60
