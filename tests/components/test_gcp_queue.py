@@ -1,0 +1,253 @@
+"""GcpQueue wiring, checked through realistic pulumi-gcp mocks with preview=True and preview=False."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pulumi
+import pytest
+
+from components import GcpQueue, Queue, SpecError
+from components.spec import NAME_LIMITS
+from pulumi_mocks import GCP_PROJECT, GCP_PROJECT_NUMBER, GCP_REGION
+
+TOPIC = "gcp:pubsub/topic:Topic"
+SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
+FUNCTION = "gcp:cloudfunctionsv2/function:Function"
+ACCOUNT = "gcp:serviceaccount/account:Account"
+TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+SUBSCRIPTION_MEMBER = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
+ACCOUNT_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+RUN_MEMBER = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
+BUCKET = "gcp:storage/bucket:Bucket"
+OBJECT = "gcp:storage/bucketObject:BucketObject"
+SERVICE_AGENT = f"serviceAccount:service-{GCP_PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+KEY = f"projects/{GCP_PROJECT}/locations/{GCP_REGION}/keyRings/queues/cryptoKeys/orders"
+IAM_TYPES = (TOPIC_MEMBER, SUBSCRIPTION_MEMBER, ACCOUNT_MEMBER, RUN_MEMBER, "gcp:projects/iAMMember:IAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+
+
+def gcp_args(base_spec: dict, **changes) -> dict:
+    args = {k: v for k, v in base_spec.items() if k != "clouds"}
+    consumer = {**args["consumer"], **changes.pop("consumer", {})}
+    return {**args, **changes, "consumer": consumer}
+
+
+def build(engine, base_spec, name="orders", opts=None, **changes) -> GcpQueue:
+    return engine.run(lambda: GcpQueue(name, gcp_args(base_spec, **changes), opts))
+
+
+def main_subscription(engine):
+    return engine.one(SUBSCRIPTION, "orders-subscription")
+
+
+def account(engine, role: str):
+    return engine.one(ACCOUNT, f"-{role}")
+
+
+def test_dead_letter_policy_forwards_to_the_dead_letter_topic_after_max_attempts(engine, base_spec):
+    build(engine, base_spec, max_delivery_attempts=8)
+    policy = main_subscription(engine).inputs["deadLetterPolicy"]
+    assert policy == {"deadLetterTopic": engine.one(TOPIC, "-dead-letter").id, "maxDeliveryAttempts": 8}
+    assert main_subscription(engine).inputs["topic"] == engine.one(TOPIC, "-topic").id
+
+
+def test_dead_letter_topic_has_a_pull_subscription_that_keeps_messages(engine, base_spec):
+    build(engine, base_spec, dead_letter_retention_seconds=604800)
+    holder = engine.one(SUBSCRIPTION, "-dead-letter-subscription")
+    assert holder.inputs["topic"] == engine.one(TOPIC, "-dead-letter").id
+    assert holder.inputs["messageRetentionDuration"] == "604800s"
+    assert holder.inputs["expirationPolicy"] == {"ttl": ""}
+    assert "pushConfig" not in holder.inputs and "deadLetterPolicy" not in holder.inputs
+
+
+def test_pubsub_service_agent_can_publish_to_the_dead_letter_topic(engine, base_spec):
+    build(engine, base_spec)
+    (grant,) = [m for m in engine.all(TOPIC_MEMBER) if m.inputs["member"] == SERVICE_AGENT]
+    assert (grant.inputs["topic"], grant.inputs["role"]) == (engine.one(TOPIC, "-dead-letter").id, "roles/pubsub.publisher")
+
+
+def test_pubsub_service_agent_can_subscribe_to_the_main_subscription(engine, base_spec):
+    build(engine, base_spec)
+    grant = engine.one(SUBSCRIPTION_MEMBER)
+    assert grant.inputs == {"subscription": main_subscription(engine).id, "role": "roles/pubsub.subscriber", "member": SERVICE_AGENT}
+
+
+def test_pubsub_service_agent_can_mint_tokens_as_the_invoker_only(engine, base_spec):
+    build(engine, base_spec)
+    grant = engine.one(ACCOUNT_MEMBER)
+    assert grant.inputs == {"serviceAccountId": account(engine, "push").outputs["name"], "role": "roles/iam.serviceAccountTokenCreator", "member": SERVICE_AGENT}
+
+
+def test_push_goes_to_the_function_url_with_an_oidc_token_from_the_invoker(engine, base_spec):
+    build(engine, base_spec)
+    uri = engine.one(FUNCTION).outputs["serviceConfig"]["uri"]
+    invoker = account(engine, "push").outputs["email"]
+    assert main_subscription(engine).inputs["pushConfig"] == {"pushEndpoint": uri, "oidcToken": {"serviceAccountEmail": invoker, "audience": uri}}
+    assert uri.startswith("https://") and uri.endswith(".a.run.app")
+
+
+def test_only_the_invoker_may_run_the_function(engine, base_spec):
+    build(engine, base_spec)
+    function = engine.one(FUNCTION)
+    (grant,) = [m for m in engine.all(RUN_MEMBER)]
+    assert grant.inputs == {
+        "project": GCP_PROJECT,
+        "location": GCP_REGION,
+        "name": function.outputs["name"],
+        "role": "roles/run.invoker",
+        "member": f"serviceAccount:{account(engine, 'push').outputs['email']}",
+    }
+    # Push is authorised and forwarding allowed before the first message is delivered.
+    subscription = main_subscription(engine)
+    assert {grant.urn, engine.one(ACCOUNT_MEMBER).urn} <= set(subscription.dependencies)
+    assert [m.urn for m in engine.all(TOPIC_MEMBER) if m.inputs["member"] == SERVICE_AGENT][0] in subscription.dependencies
+
+
+def test_subscription_settings_come_from_the_spec(engine, base_spec):
+    build(engine, base_spec, message_retention_seconds=86400, consumer={"timeout_seconds": 40})
+    subscription = main_subscription(engine).inputs
+    assert subscription["ackDeadlineSeconds"] == 240  # 6 x 40 s
+    assert subscription["messageRetentionDuration"] == "86400s"
+    assert subscription["retryPolicy"] == {"minimumBackoff": "10s", "maximumBackoff": "600s"}
+    assert subscription["expirationPolicy"] == {"ttl": ""}
+    assert subscription["enableMessageOrdering"] is False
+
+
+def test_fifo_enables_message_ordering(engine, base_spec):
+    build(engine, base_spec, fifo=True)
+    assert main_subscription(engine).inputs["enableMessageOrdering"] is True
+
+
+def test_function_is_http_internal_only_with_its_own_runtime_account(engine, base_spec):
+    build(engine, base_spec, consumer={"memory_mb": 512, "timeout_seconds": 45, "max_concurrency": 7, "environment": {"LOG_LEVEL": "debug"}})
+    function = engine.one(FUNCTION).inputs
+    service = function["serviceConfig"]
+    assert "eventTrigger" not in function  # Eventarc's subscription could not dead-letter
+    assert service["ingressSettings"] == "ALLOW_INTERNAL_ONLY"
+    assert service["serviceAccountEmail"] == account(engine, "run").outputs["email"]
+    assert (service["availableMemory"], service["timeoutSeconds"], service["maxInstanceCount"], service["maxInstanceRequestConcurrency"]) == ("512Mi", 45, 7, 1)
+    assert service["environmentVariables"] == {"LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle"}
+    assert function["buildConfig"]["runtime"] == "python312" and function["buildConfig"]["entryPoint"] == "consume"
+    assert function["location"] == GCP_REGION
+
+
+def test_source_is_uploaded_to_a_private_bucket_under_a_content_addressed_name(engine, base_spec):
+    build(engine, base_spec)
+    bucket, source, function = engine.one(BUCKET), engine.one(OBJECT), engine.one(FUNCTION)
+    assert bucket.inputs["uniformBucketLevelAccess"] is True and bucket.inputs["publicAccessPrevention"] == "enforced"
+    assert function.inputs["buildConfig"]["source"] == {"storageSource": {"bucket": bucket.outputs["name"], "object": source.inputs["name"]}}
+    archive = zipfile.ZipFile(source.inputs["source"].path)
+    assert {"main.py", "requirements.txt", "handler.py", "cloudqueue_runtime/gcp.py"} <= set(archive.namelist())
+    assert b"functions-framework" in archive.read("requirements.txt")
+    import hashlib
+
+    digest = hashlib.sha256(open(source.inputs["source"].path, "rb").read()).hexdigest()
+    assert source.inputs["name"] == f"orders/{digest}.zip"
+    assert len(open(source.inputs["source"].path, "rb").read()) < 50 * 1024
+
+
+def test_builds_run_as_a_dedicated_account_with_the_builder_role_only(engine, base_spec):
+    build(engine, base_spec)
+    builder = engine.one(ACCOUNT, "-build")
+    assert engine.one(FUNCTION).inputs["buildConfig"]["serviceAccount"] == builder.outputs["name"]
+    grant = engine.one("gcp:projects/iAMMember:IAMMember")
+    assert grant.inputs == {"project": GCP_PROJECT, "role": "roles/cloudbuild.builds.builder", "member": f"serviceAccount:{builder.outputs['email']}"}
+
+
+def test_producers_may_publish_to_this_topic_only(engine, base_spec):
+    producer = f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"
+    build(engine, base_spec, producers={"gcp": [producer]})
+    (grant,) = [m for m in engine.all(TOPIC_MEMBER) if m.inputs["member"] == producer]
+    assert grant.inputs == {"topic": engine.one(TOPIC, "-topic").id, "role": "roles/pubsub.publisher", "member": producer}
+
+
+def test_no_binding_grants_anything_to_the_public(engine, base_spec):
+    build(engine, base_spec, producers={"gcp": [f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"]}, encryption_keys={"gcp": KEY})
+    members = [r.inputs["member"] for r in engine.all() if r.type in IAM_TYPES]
+    assert len(members) == 7  # build role, forward, token creator, invoker, subscriber, producer, key
+    assert not [m for m in members if m in ("allUsers", "allAuthenticatedUsers")]
+
+
+def test_customer_key_encrypts_both_topics_and_the_service_agent_may_use_it(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"gcp": KEY})
+    grant = engine.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    assert grant.inputs == {"cryptoKeyId": KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": SERVICE_AGENT}
+    for topic in engine.all(TOPIC):
+        assert topic.inputs["kmsKeyName"] == KEY
+        assert grant.urn in topic.dependencies
+
+
+def test_queues_sharing_a_key_share_one_key_grant(engine, base_spec):
+    engine.run(lambda: [GcpQueue(f"q{i}", gcp_args(base_spec, encryption_keys={"gcp": KEY})) for i in range(3)])
+    assert len(engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")) == 1
+
+
+def test_without_a_key_topics_use_google_managed_encryption(engine, base_spec):
+    build(engine, base_spec)
+    assert not [t for t in engine.all(TOPIC) if t.inputs.get("kmsKeyName")]
+    assert not engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+
+
+def test_labels_are_normalised_from_tags(engine, base_spec):
+    build(engine, base_spec, tags={"Team": "Payments", "cost center": "X" * 70})
+    expected = {"team": "payments", "cost_center": "x" * 63, "cloudqueue_queue": "orders"}
+    for resource in engine.all(TOPIC) + engine.all(SUBSCRIPTION) + engine.all(FUNCTION):
+        assert resource.inputs["labels"] == expected, resource.name
+
+
+def test_five_queues_share_one_source_bucket_and_builder(engine, base_spec):
+    engine.run(lambda: [GcpQueue(f"q{i}", gcp_args(base_spec)) for i in range(5)])
+    assert len(engine.all(BUCKET)) == 1 and len(engine.all(ACCOUNT, )) == 1 + 5 * 2
+    assert len(engine.all(FUNCTION)) == 5
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_project_lookups_run_once_per_program_not_once_per_queue(engine, base_spec, count):
+    engine.run(lambda: [GcpQueue(f"q{i}", gcp_args(base_spec)) for i in range(count)])
+    assert sorted(engine.mocks.invokes) == ["gcp:organizations/getClientConfig:getClientConfig", "gcp:organizations/getProject:getProject"]
+
+
+def test_protect_covers_topics_and_subscriptions_only(engine, base_spec):
+    build(engine, base_spec, opts=pulumi.ResourceOptions(protect=True))
+    protected = sorted(r.type for r in engine.all() if r.custom and r.protect)
+    assert protected == [SUBSCRIPTION, SUBSCRIPTION, TOPIC, TOPIC]
+
+
+def test_without_protect_nothing_is_protected(engine, base_spec):
+    build(engine, base_spec)
+    assert not [r.name for r in engine.all() if r.protect]
+
+
+def test_every_child_is_parented_to_its_component(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"gcp": KEY}, producers={"gcp": [f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"]})
+    component, shared = engine.one("cloudqueue:index:GcpQueue"), engine.one("cloudqueue:index:GcpShared")
+    shared_types = (BUCKET, "gcp:projects/iAMMember:IAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    for child in engine.all():
+        if child in (component, shared):
+            continue
+        owner = shared if child.type in shared_types or child.name == "cloudqueue-gcp-build" else component
+        assert child.parent == owner.urn, child.name
+        assert child.name.startswith(f"{owner.name}-"), child.name
+
+
+def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
+    component = build(engine, base_spec)
+    assert engine.resolve(component.topic_id) == engine.one(TOPIC, "-topic").id
+    assert engine.resolve(component.subscription_id) == main_subscription(engine).id
+    assert engine.resolve(component.dead_letter_topic_id) == engine.one(TOPIC, "-dead-letter").id
+    assert engine.resolve(component.dead_letter_subscription_id) == engine.one(SUBSCRIPTION, "-dead-letter-subscription").id
+    assert engine.resolve(component.function_name) == engine.one(FUNCTION).outputs["name"]
+
+
+def test_invalid_spec_registers_no_resource(engine, base_spec):
+    with pytest.raises(SpecError, match=r"max_delivery_attempts: 3 is below Google Cloud Pub/Sub's minimum of 5"):
+        build(engine, base_spec, max_delivery_attempts=3)
+    assert engine.all() == []
+
+
+def test_longest_allowed_name_fits_the_cloud_run_service_name_limit(engine, base_spec):
+    longest = "n" * NAME_LIMITS["gcp"].max_queue_name
+    engine.run(lambda: Queue(longest, {**base_spec, "clouds": ["gcp"]}))
+    assert len(engine.one(FUNCTION).outputs["name"]) == 49
+    for service_account in engine.all(ACCOUNT):
+        assert 6 <= len(service_account.inputs["accountId"]) <= 30
