@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from components import SpecError
+from components.spec import iso8601_duration, validate
 from pulumi_mocks import Engine, REPO, load_stack_config
 
 
@@ -22,17 +23,68 @@ def run_main(engine: Engine, config: dict[str, str]) -> dict:
     return {name: engine.resolve(value) for name, value in outputs.items()}
 
 
+OUTPUTS = {
+    "aws": {"queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn"},
+    "azure": {"namespace_name", "queue_name", "dead_letter_path", "function_app_name"},
+    "gcp": {"topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"},
+}
+
+
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
-def test_dev_stack_builds_each_configured_queue_and_exports_outputs_by_cloud(in_repo, preview):
+def test_dev_stack_builds_each_configured_queue_on_three_clouds_and_exports_outputs_by_cloud(in_repo, preview):
     engine = Engine(preview=preview, stack="dev")
     outputs = run_main(engine, load_stack_config("dev"))
-    assert set(outputs["orders"]) == {"aws"}
-    assert set(outputs["orders"]["aws"]) == {"queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn"}
+    assert {cloud: set(values) for cloud, values in outputs["orders"].items()} == OUTPUTS
     assert outputs["orders"]["aws"]["queue_url"] == engine.one("aws:sqs/queue:Queue", "orders-aws-queue").outputs["url"]
+    assert outputs["orders"]["azure"]["dead_letter_path"] == "orders-azure-queue/$DeadLetterQueue"
     assert [r.name for r in engine.all("cloudqueue:index:Queue")] == ["orders"]
     # Dev is unprotected: queues can be torn down freely.
     assert not [r.name for r in engine.all() if r.protect]
     assert engine.one("aws:lambda/function:Function").inputs["environment"]["variables"]["LOG_LEVEL"] == "debug"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_cloud_gets_the_same_attempts_and_equivalent_retention_and_visibility(in_repo, stack):
+    engine = Engine(preview=False, stack=stack)
+    run_main(engine, load_stack_config(stack))
+    queues = json.loads(load_stack_config(stack)["cloudqueue:queues"])
+    for name in queues:
+        spec = validate(name, queues[name], base_dir=REPO)
+        sqs = engine.one("aws:sqs/queue:Queue", f"{name}-aws-queue")
+        sqs_dead_letter = engine.one("aws:sqs/queue:Queue", f"{name}-aws-dead-letter")
+        service_bus = engine.one("azure-native:servicebus:Queue", f"{name}-azure-queue")
+        pubsub = engine.one("gcp:pubsub/subscription:Subscription", f"{name}-gcp-subscription")
+        pubsub_dead_letter = engine.one("gcp:pubsub/subscription:Subscription", f"{name}-gcp-dead-letter-subscription")
+        attempts = spec.max_delivery_attempts
+        assert json.loads(sqs.inputs["redrivePolicy"])["maxReceiveCount"] == attempts
+        assert service_bus.inputs["maxDeliveryCount"] == attempts
+        assert pubsub.inputs["deadLetterPolicy"]["maxDeliveryAttempts"] == attempts
+        retention = spec.message_retention_seconds
+        assert sqs.inputs["messageRetentionSeconds"] == retention
+        assert service_bus.inputs["defaultMessageTimeToLive"] == iso8601_duration(retention)
+        assert pubsub.inputs["messageRetentionDuration"] == f"{retention}s"
+        # Dead-lettered messages: as long on SQS and Pub/Sub; Service Bus keeps them until read.
+        assert sqs_dead_letter.inputs["messageRetentionSeconds"] == spec.dead_letter_retention_seconds
+        assert pubsub_dead_letter.inputs["messageRetentionDuration"] == f"{spec.dead_letter_retention_seconds}s"
+        visibility = spec.visibility_timeout("aws")
+        assert sqs.inputs["visibilityTimeoutSeconds"] == visibility
+        assert pubsub.inputs["ackDeadlineSeconds"] == visibility
+        assert service_bus.inputs["lockDuration"] == iso8601_duration(min(visibility, 300))
+        assert service_bus.inputs["requiresSession"] is spec.fifo and pubsub.inputs["enableMessageOrdering"] is spec.fifo
+
+
+def test_azure_and_gcp_shared_pieces_are_created_once_per_stack(in_repo):
+    engine = Engine(preview=False, stack="prod")
+    run_main(engine, load_stack_config("prod"))
+    assert len(engine.all("azure-native:servicebus:Namespace")) == 1 and len(engine.all("azure-native:servicebus:Queue")) == 2
+    assert len(engine.all("gcp:storage/bucket:Bucket")) == 1 and len(engine.all("gcp:cloudfunctionsv2/function:Function")) == 2
+    assert sorted(engine.mocks.invokes) == [
+        "aws:index/getPartition:getPartition",
+        "aws:index/getRegion:getRegion",
+        "azure-native:authorization:getClientConfig",
+        "gcp:organizations/getClientConfig:getClientConfig",
+        "gcp:organizations/getProject:getProject",
+    ]
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
@@ -42,9 +94,17 @@ def test_prod_stack_protects_every_queue_and_dead_letter_queue(in_repo, preview)
     assert config["cloudqueue:protect"] == "true"
     outputs = run_main(engine, config)
     assert set(outputs) >= {"orders", "payments"}
-    queues = engine.all("aws:sqs/queue:Queue")
-    assert len(queues) == 4 and all(q.protect for q in queues)
-    assert not [r.name for r in engine.all() if r.custom and r.protect and r.type != "aws:sqs/queue:Queue"]
+    data_types = {
+        "aws:sqs/queue:Queue",
+        "azure-native:servicebus:Queue",
+        "azure-native:servicebus:Namespace",
+        "azure-native:resources:ResourceGroup",
+        "gcp:pubsub/topic:Topic",
+        "gcp:pubsub/subscription:Subscription",
+    }
+    data = [r for r in engine.all() if r.type in data_types]
+    assert len(data) == 4 + 2 + 1 + 1 + 4 + 4 and all(r.protect for r in data)
+    assert not [r.name for r in engine.all() if r.custom and r.protect and r.type not in data_types]
     # The FIFO queue of prod keeps its .fifo names end to end.
     assert outputs["payments"]["aws"]["queue_url"].endswith(".fifo")
     orders_queue = engine.one("aws:sqs/queue:Queue", "orders-aws-queue")
