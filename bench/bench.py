@@ -4,10 +4,14 @@
 
 Figures:
 - the test suite's own run time (target: at most 60 s on 2 cores);
-- what importing `cloudqueue_runtime.aws` adds to a bare Python start (target: at most 20 ms);
-- the size of the example consumer's function artifact (target: at most 50 KB);
-- component overhead: AwsQueue programs against a raw program registering the same resources
-  with the same inputs, under the mock engine (target: at most 1.15x, flat per queue).
+- what importing each cloud's adapter adds to a bare Python start (target: at most 20 ms);
+- the size of the example consumer's function package per cloud, generated entry points
+  included (target: at most 50 KB);
+- component overhead: AwsQueue, AzureQueue and GcpQueue programs against raw programs that
+  register the same resources with the same inputs, under the mock engine (target: at most
+  1.15x, flat per queue);
+- a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
+  (target: at most 1.3x; blocking invokes per queue would make it quadratic).
 """
 
 from __future__ import annotations
@@ -39,19 +43,24 @@ def start_ms(code: str, runs: int = 30) -> float:
     return statistics.median(times)
 
 
-def import_cost_ms() -> tuple[float, float]:
+def import_cost_ms(module: str) -> tuple[float, float]:
     bare = start_ms("pass")
-    with_adapter = start_ms("import cloudqueue_runtime.aws")
+    with_adapter = start_ms(f"import {module}")
     # -X importtime gives the adapter's own cumulative import time, free of process noise.
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import cloudqueue_runtime.aws"], cwd=REPO, capture_output=True, text=True, check=True).stderr
-    own_us = sum(int(line.split("|")[1]) for line in trace.splitlines() if line.strip().endswith("cloudqueue_runtime.aws"))
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True, check=True).stderr
+    own_us = sum(int(line.split("|")[1]) for line in trace.splitlines() if line.strip().endswith(module))
     return with_adapter - bare, own_us / 1000
 
 
-def artifact_kb() -> float:
-    from components import artifact
+def package_kb() -> dict[str, float]:
+    """Each cloud's package for the example consumer, with the files cloudqueue generates."""
+    from components import artifact, azure, gcp
+    from components.spec import validate
 
-    return len(artifact.build_bytes(REPO / "consumers" / "orders")) / 1024
+    code = REPO / "consumers" / "orders"
+    spec = validate("orders", {"clouds": ["aws", "azure", "gcp"], "consumer": {"code_path": str(code), "handler": "handler.handle"}})
+    generated = {"aws": {}, "azure": azure.generated_files(spec), "gcp": gcp.generated_files(spec)}
+    return {cloud: len(artifact.build_bytes(code, files)) / 1024 for cloud, files in generated.items()}
 
 
 def timed_run(program) -> tuple[float, int]:
@@ -63,22 +72,68 @@ def timed_run(program) -> tuple[float, int]:
     return time.perf_counter() - start, len([r for r in engine.all() if r.custom])
 
 
-def component_overhead(counts: tuple[int, ...], repeats: int = 3) -> list[tuple[int, int, float, float]]:
-    from components import AwsQueue, artifact
-    from raw_program import raw_queue
+def programs() -> dict[str, tuple]:
+    """Per cloud: (component program, raw program), each taking a queue count."""
+    from components import AwsQueue, AzureQueue, GcpQueue, artifact, azure, gcp
+    from components.spec import validate
+    from raw_program import raw_azure_queue, raw_azure_shared, raw_gcp_queue, raw_gcp_shared, raw_queue
 
     code = REPO / "consumers" / "orders"
     spec = {"consumer": {"code_path": str(code), "handler": "handler.handle"}}
-    package = artifact.build(code)
+    resolved = validate("orders", {**spec, "clouds": ["aws", "azure", "gcp"]})
+    aws_package = artifact.build(code)
+    azure_package = artifact.build(code, generated=azure.generated_files(resolved))
+    gcp_package = artifact.build(code, generated=gcp.generated_files(resolved))
+
+    def raw_azure(count: int) -> None:
+        shared = raw_azure_shared()
+        for i in range(count):
+            raw_azure_queue(f"q{i}", shared, str(azure_package.path), azure_package.sha256_hex)
+
+    def raw_gcp(count: int) -> None:
+        shared = raw_gcp_shared()
+        for i in range(count):
+            raw_gcp_queue(f"q{i}", shared, str(gcp_package.path), gcp_package.sha256_hex)
+
+    return {
+        "aws": (
+            lambda count: [AwsQueue(f"q{i}", spec) for i in range(count)],
+            lambda count: [raw_queue(f"q{i}", str(aws_package.path), aws_package.sha256_base64) for i in range(count)],
+        ),
+        "azure": (lambda count: [AzureQueue(f"q{i}", spec) for i in range(count)], raw_azure),
+        "gcp": (lambda count: [GcpQueue(f"q{i}", spec) for i in range(count)], raw_gcp),
+    }
+
+
+def component_overhead(cloud: str, counts: tuple[int, ...], repeats: int = 3) -> list[tuple[int, int, float, float]]:
+    component, raw = programs()[cloud]
     # Warm up imports and caches once, so neither side pays first-use costs.
-    timed_run(lambda: AwsQueue("warm", spec))
-    timed_run(lambda: raw_queue("warm", str(package.path), package.sha256_base64))
+    timed_run(lambda: component(1))
+    timed_run(lambda: raw(1))
     rows = []
     for count in counts:
-        component_s = min(timed_run(lambda: [AwsQueue(f"q{i}", spec) for i in range(count)])[0] for _ in range(repeats))
-        raw_runs = [timed_run(lambda: [raw_queue(f"q{i}", str(package.path), package.sha256_base64) for i in range(count)]) for _ in range(repeats)]
-        raw_s, resources = min(raw_runs)
+        component_s = min(timed_run(lambda: component(count))[0] for _ in range(repeats))
+        raw_s, resources = min(timed_run(lambda: raw(count)) for _ in range(repeats))
         rows.append((count, resources, component_s, raw_s))
+    return rows
+
+
+def stack_per_queue(counts: tuple[int, ...], repeats: int = 2) -> list[tuple[int, int, float]]:
+    """A stack of N queues on all three clouds, as __main__.py builds it."""
+    from components import Queue, validate_all
+
+    code = REPO / "consumers" / "orders"
+    spec = {"clouds": ["aws", "azure", "gcp"], "consumer": {"code_path": str(code), "handler": "handler.handle"}}
+
+    def stack(count: int) -> None:
+        for name, resolved in validate_all({f"q{i}": spec for i in range(count)}).items():
+            Queue(name, resolved)
+
+    timed_run(lambda: stack(1))
+    rows = []
+    for count in counts:
+        seconds, resources = min(timed_run(lambda: stack(count)) for _ in range(repeats))
+        rows.append((count, resources, seconds))
     return rows
 
 
@@ -89,14 +144,27 @@ def main() -> None:
 
     if not args.skip_suite:
         print(f"test suite:               {suite_seconds():7.1f} s    (target <= 60 s)")
-    added, own = import_cost_ms()
-    print(f"import cloudqueue_runtime.aws: +{added:5.1f} ms over a bare start, {own:.1f} ms own import time (target <= 20 ms)")
-    print(f"example artifact:         {artifact_kb():7.1f} KB   (target <= 50 KB)")
-    print("component overhead (mock engine, AwsQueue vs bench/raw_program.py, best of 3):")
-    print("  queues  resources  component s  raw s   ratio  ms/queue")
-    for count, resources, component_s, raw_s in component_overhead((1, 10, 50, 100)):
-        print(f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:5.2f}x  {component_s * 1000 / count:8.1f}")
-    print("  (target: ratio <= 1.15x, ms/queue flat from 1 to 100 queues)")
+    for cloud in ("aws", "azure", "gcp"):
+        added, own = import_cost_ms(f"cloudqueue_runtime.{cloud}")
+        print(f"import cloudqueue_runtime.{cloud + ':':6} +{added:5.1f} ms over a bare start, {own:.1f} ms own import time (target <= 20 ms)")
+    for cloud, size in package_kb().items():
+        print(f"example package, {cloud + ':':6} {size:7.1f} KB   (target <= 50 KB, third-party dependencies apart)")
+    for cloud in ("aws", "azure", "gcp"):
+        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, best of 3):")
+        print("  queues  resources  component s  raw s   ratio  ms/queue")
+        for count, resources, component_s, raw_s in component_overhead(cloud, (1, 10, 50, 100)):
+            print(f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:5.2f}x  {component_s * 1000 / count:8.1f}")
+        print("  (target: ratio <= 1.15x, ms/queue flat from 1 to 100 queues)")
+    print("whole stack on aws+azure+gcp (Queue per spec, as __main__.py does, best of 2):")
+    print("  queues  resources  seconds  ms/queue")
+    rows = stack_per_queue((8, 48))
+    for count, resources, seconds in rows:
+        print(f"  {count:6d}  {resources:9d}  {seconds:7.2f}  {seconds * 1000 / count:8.1f}")
+    (small, _, small_s), (large, _, large_s) = rows
+    print(f"  per-queue cost at {large} vs {small} queues: {(large_s / large) / (small_s / small):.2f}x (target <= 1.3x)")
+
+
+CLASS_NAMES = {"aws": "AwsQueue", "azure": "AzureQueue", "gcp": "GcpQueue"}
 
 
 if __name__ == "__main__":

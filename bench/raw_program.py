@@ -77,3 +77,145 @@ def raw_queue(name: str, archive: str, code_hash: str) -> None:
         tags=tags,
         opts=after,
     )
+
+
+# --- Azure: the same resources AzureQueue registers, by hand ------------------------------------
+
+import pulumi_azure_native as azure  # noqa: E402 - grouped with the Azure baseline
+import pulumi_gcp as gcp  # noqa: E402
+
+from components.azure_publish import FunctionAppPackage  # noqa: E402 - the publish step has no raw equivalent
+
+ROLES = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/"
+
+
+def raw_azure_shared() -> dict:
+    group = azure.resources.ResourceGroup("cloudqueue-azure-group")
+    namespace = azure.servicebus.Namespace(
+        "cloudqueue-azure-namespace",
+        resource_group_name=group.name,
+        sku={"name": "Standard", "tier": "Standard"},
+        disable_local_auth=True,
+        minimum_tls_version="1.2",
+    )
+    storage = azure.storage.StorageAccount(
+        "cloudqueue-azure-storage",
+        account_name="cqrawbaseline0000000000",
+        resource_group_name=group.name,
+        kind="StorageV2",
+        sku={"name": "Standard_LRS"},
+        allow_blob_public_access=False,
+        allow_shared_key_access=False,
+        minimum_tls_version="TLS1_2",
+    )
+    return {"group": group, "namespace": namespace, "storage": storage}
+
+
+def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
+    group, namespace, storage = shared["group"], shared["namespace"], shared["storage"]
+    tags = {"cloudqueue:queue": name}
+    queue = azure.servicebus.Queue(
+        f"{name}-queue",
+        resource_group_name=group.name,
+        namespace_name=namespace.name,
+        max_delivery_count=5,
+        lock_duration="PT3M",
+        default_message_time_to_live="P4D",
+        dead_lettering_on_message_expiration=True,
+        requires_session=False,
+    )
+    container = azure.storage.BlobContainer(f"{name}-packages", account_name=storage.name, resource_group_name=group.name, public_access="None")
+    plan = azure.web.AppServicePlan(f"{name}-plan", resource_group_name=group.name, kind="functionapp", reserved=True, sku={"name": "FC1", "tier": "FlexConsumption"}, tags=tags)
+    app = azure.web.WebApp(
+        f"{name}-consumer",
+        resource_group_name=group.name,
+        server_farm_id=plan.id,
+        kind="functionapp,linux",
+        https_only=True,
+        identity={"type": "SystemAssigned"},
+        site_config={
+            "app_settings": [
+                {"name": "CLOUDQUEUE_HANDLER", "value": "handler.handle"},
+                {"name": "CLOUDQUEUE_QUEUE_NAME", "value": queue.name},
+                {"name": "ServiceBusConnection__fullyQualifiedNamespace", "value": pulumi.Output.concat(namespace.name, ".servicebus.windows.net")},
+                {"name": "AzureWebJobsStorage__accountName", "value": storage.name},
+            ],
+            "min_tls_version": "1.2",
+            "ftps_state": "Disabled",
+        },
+        function_app_config={
+            "deployment": {"storage": {"type": "blobContainer", "value": pulumi.Output.concat(storage.primary_endpoints.blob, container.name), "authentication": {"type": "SystemAssignedIdentity"}}},
+            "runtime": {"name": "python", "version": "3.12"},
+            "scale_and_concurrency": {"maximum_instance_count": 1, "instance_memory_mb": 512},
+        },
+        tags=tags,
+    )
+    azure.web.WebAppFtpAllowed(f"{name}-ftp-basic-auth", name=app.name, resource_group_name=group.name, allow=False)
+    azure.web.WebAppScmAllowed(f"{name}-scm-basic-auth", name=app.name, resource_group_name=group.name, allow=False)
+    principal = app.identity.apply(lambda identity: identity.principal_id)
+    receiver = azure.authorization.RoleAssignment(
+        f"{name}-receiver", role_definition_id=ROLES + "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", scope=queue.id, principal_id=principal, principal_type="ServicePrincipal"
+    )
+    owner = azure.authorization.RoleAssignment(
+        f"{name}-storage-owner", role_definition_id=ROLES + "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", scope=storage.id, principal_id=principal, principal_type="ServicePrincipal"
+    )
+    scm = app.host_name_ssl_states.apply(lambda states: next(s.name for s in states if s.host_type == "Repository"))
+    FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
+
+
+# --- Google Cloud: the same resources GcpQueue registers, by hand ---------------------------------
+
+AGENT = "serviceAccount:service-418243720156@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+
+def raw_gcp_shared() -> dict:
+    bucket = gcp.storage.Bucket("cloudqueue-gcp-source", location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True)
+    builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-raw000")
+    gcp.projects.IAMMember("cloudqueue-gcp-build-role", project="cloudqueue-dev", role="roles/cloudbuild.builds.builder", member=builder.email.apply(lambda e: f"serviceAccount:{e}"))
+    return {"bucket": bucket, "builder": builder}
+
+
+def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
+    labels = {"cloudqueue_queue": name}
+    topic = gcp.pubsub.Topic(f"{name}-topic", labels=labels)
+    dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", labels=labels)
+    gcp.pubsub.Subscription(f"{name}-dead-letter-subscription", topic=dead_letter.id, message_retention_duration="604800s", ack_deadline_seconds=600, expiration_policy={"ttl": ""}, labels=labels)
+    forward = gcp.pubsub.TopicIAMMember(f"{name}-dead-letter-publisher", topic=dead_letter.id, role="roles/pubsub.publisher", member=AGENT)
+    runtime = gcp.serviceaccount.Account(f"{name}-run", account_id=f"{name[:16]}-run-raw000")
+    invoker = gcp.serviceaccount.Account(f"{name}-push", account_id=f"{name[:16]}-push-raw000")
+    token = gcp.serviceaccount.IAMMember(f"{name}-push-token-creator", service_account_id=invoker.name, role="roles/iam.serviceAccountTokenCreator", member=AGENT)
+    source = gcp.storage.BucketObject(f"{name}-source", bucket=shared["bucket"].name, name=f"{name}/{code_sha256}.zip", source=pulumi.FileAsset(archive))
+    function = gcp.cloudfunctionsv2.Function(
+        f"{name}-consumer",
+        location="europe-west1",
+        build_config={"runtime": "python312", "entry_point": "consume", "source": {"storage_source": {"bucket": source.bucket, "object": source.name}}, "service_account": shared["builder"].name},
+        service_config={
+            "available_memory": "256Mi",
+            "timeout_seconds": 30,
+            "max_instance_count": 10,
+            "max_instance_request_concurrency": 1,
+            "ingress_settings": "ALLOW_INTERNAL_ONLY",
+            "all_traffic_on_latest_revision": True,
+            "service_account_email": runtime.email,
+            "environment_variables": {"CLOUDQUEUE_HANDLER": "handler.handle"},
+        },
+        labels=labels,
+    )
+    invoke = gcp.cloudrunv2.ServiceIamMember(
+        f"{name}-push-invoker", project="cloudqueue-dev", location="europe-west1", name=function.name, role="roles/run.invoker", member=invoker.email.apply(lambda e: f"serviceAccount:{e}")
+    )
+    uri = function.service_config.apply(lambda config: config.uri)
+    subscription = gcp.pubsub.Subscription(
+        f"{name}-subscription",
+        topic=topic.id,
+        ack_deadline_seconds=180,
+        message_retention_duration="345600s",
+        retry_policy={"minimum_backoff": "10s", "maximum_backoff": "600s"},
+        dead_letter_policy={"dead_letter_topic": dead_letter.id, "max_delivery_attempts": 5},
+        enable_message_ordering=False,
+        expiration_policy={"ttl": ""},
+        push_config={"push_endpoint": uri, "oidc_token": {"service_account_email": invoker.email, "audience": uri}},
+        labels=labels,
+        opts=pulumi.ResourceOptions(depends_on=[invoke, token, forward]),
+    )
+    gcp.pubsub.SubscriptionIAMMember(f"{name}-dead-letter-subscriber", subscription=subscription.id, role="roles/pubsub.subscriber", member=AGENT)

@@ -13,7 +13,6 @@ request), read through `get_data()`.
 from __future__ import annotations
 
 import binascii
-import json
 
 from cloudqueue_runtime._handler import log_failure, user_handler
 from cloudqueue_runtime.message import Message
@@ -49,6 +48,8 @@ def to_message(envelope: object) -> Message:
 
 def push(request) -> tuple[str, int]:
     """Handle one push request: 204 when the handler returns, non-2xx otherwise."""
+    import json  # imported on the first request (the Functions Framework has loaded it by then), not at start
+
     try:
         message = to_message(json.loads(request.get_data()))
     except ValueError as error:  # MalformedEnvelope, JSONDecodeError and UnicodeDecodeError alike
