@@ -1,0 +1,258 @@
+"""Every rule of the policy pack: a passing baseline, and a failing fixture that changes one property.
+
+Fixtures are the camelCase properties the engine hands a policy pack, shaped like the ones the
+components register (see tests/pulumi_mocks.py); each failing case is what a hand-written program
+gets wrong.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+
+import pytest
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+import cloudqueue_policy
+from policy_harness import UNKNOWN, Analyzer
+from pulumi_mocks import REPO
+
+ACCOUNT = "123456789012"
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders-queue-05e0240"
+DLQ_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders-dead-letter-10d8e5c"
+QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/orders-queue-05e0240"
+DLQ_URL = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/orders-dead-letter-10d8e5c"
+KEY = "projects/p/locations/europe-west1/keyRings/queues/cryptoKeys/orders"
+
+BASELINES = {
+    "aws:sqs/queue:Queue": {"sqsManagedSseEnabled": True, "messageRetentionSeconds": 345600},
+    "aws:sqs/queuePolicy:QueuePolicy": {
+        "queueUrl": QUEUE_URL,
+        "policy": json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": QUEUE_ARN, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                    {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/api"]}, "Action": ["sqs:SendMessage"], "Resource": QUEUE_ARN},
+                ],
+            }
+        ),
+    },
+    "aws:iam/rolePolicy:RolePolicy": {
+        "role": "orders-consumer-role",
+        "policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"], "Resource": QUEUE_ARN}]}),
+    },
+    "aws:lambda/function:Function": {"runtime": "python3.12", "timeout": 30, "tracingConfig": {"mode": "Active"}},
+    "aws:cloudwatch/logGroup:LogGroup": {"retentionInDays": 30},
+    "azure-native:servicebus:Namespace": {"sku": {"name": "Standard", "tier": "Standard"}, "disableLocalAuth": True, "minimumTlsVersion": "1.2"},
+    "azure-native:servicebus:Queue": {"maxDeliveryCount": 5, "deadLetteringOnMessageExpiration": True},
+    "azure-native:web:WebApp": {"kind": "functionapp,linux", "httpsOnly": True, "identity": {"type": "SystemAssigned"}},
+    "gcp:pubsub/subscription:Subscription": {
+        "topic": "projects/p/topics/orders-topic",
+        "pushConfig": {"pushEndpoint": "https://orders-consumer-abc-ew.a.run.app", "oidcToken": {"serviceAccountEmail": "push@p.iam.gserviceaccount.com"}},
+        "deadLetterPolicy": {"deadLetterTopic": "projects/p/topics/orders-dead-letter", "maxDeliveryAttempts": 5},
+    },
+    "gcp:cloudfunctionsv2/function:Function": {"location": "europe-west1", "serviceConfig": {"ingressSettings": "ALLOW_INTERNAL_ONLY"}},
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": {"name": "orders-consumer", "role": "roles/run.invoker", "member": "serviceAccount:push@p.iam.gserviceaccount.com"},
+    "gcp:pubsub/topicIAMBinding:TopicIAMBinding": {"topic": "projects/p/topics/orders-topic", "role": "roles/pubsub.publisher", "members": ["serviceAccount:api@p.iam.gserviceaccount.com"]},
+}
+
+
+def changed(type_: str, **changes) -> dict:
+    """The baseline of `type_` with top-level properties replaced (None removes one)."""
+    props = copy.deepcopy(BASELINES[type_])
+    for key, value in changes.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return props
+
+
+def fired(violations, policy: str) -> list[str]:
+    return [v.message for v in violations if v.policy == policy]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def test_every_baseline_passes_every_rule(analyzer):
+    for type_, props in BASELINES.items():
+        assert analyzer.resource(type_, props) == [], type_
+
+
+# --- resource rules: (rule, type, failing change, words the message must hold) ---------------------
+
+FAILING = [
+    ("pubsub-push-subscription-has-dead-letter-policy", "gcp:pubsub/subscription:Subscription", {"deadLetterPolicy": None}, "no dead-letter policy"),
+    ("servicebus-queue-dead-letters-expired-messages", "azure-native:servicebus:Queue", {"deadLetteringOnMessageExpiration": False}, "drops expired messages"),
+    ("servicebus-queue-dead-letters-expired-messages", "azure-native:servicebus:Queue", {"deadLetteringOnMessageExpiration": None}, "drops expired messages"),
+    ("sqs-queue-encrypted-at-rest", "aws:sqs/queue:Queue", {"sqsManagedSseEnabled": None}, "CKV_AWS_27"),
+    ("sqs-policy-no-public-principal", "aws:sqs/queuePolicy:QueuePolicy", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": QUEUE_ARN}]})}, "public principal"),
+    ("sqs-policy-no-public-principal", "aws:sqs/queuePolicy:QueuePolicy", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sqs:SendMessage", "Resource": QUEUE_ARN}]})}, "CKV_AWS_168"),
+    ("sqs-no-wildcard-actions", "aws:sqs/queuePolicy:QueuePolicy", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sqs:*", "Resource": QUEUE_ARN}]})}, "CKV_AWS_72"),
+    ("sqs-no-wildcard-actions", "aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": QUEUE_ARN}]})}, "never '*'"),
+    ("gcp-iam-no-public-members", "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", {"member": "allUsers"}, "CKV_GCP_107"),
+    ("gcp-iam-no-public-members", "gcp:pubsub/topicIAMBinding:TopicIAMBinding", {"members": ["allAuthenticatedUsers"]}, "'allAuthenticatedUsers'"),
+    ("gcp-function-ingress-internal-only", "gcp:cloudfunctionsv2/function:Function", {"serviceConfig": {"ingressSettings": "ALLOW_ALL"}}, "CKV_GCP_124"),
+    ("gcp-function-ingress-internal-only", "gcp:cloudfunctionsv2/function:Function", {"serviceConfig": {}}, "ALLOW_ALL (the default)"),
+    ("servicebus-local-auth-disabled", "azure-native:servicebus:Namespace", {"disableLocalAuth": False}, "CKV_AZURE_203"),
+    ("servicebus-minimum-tls-1-2", "azure-native:servicebus:Namespace", {"minimumTlsVersion": "1.0"}, "CKV_AZURE_205"),
+    ("function-app-https-only", "azure-native:web:WebApp", {"httpsOnly": False}, "CKV_AZURE_70"),
+    ("function-app-managed-identity", "azure-native:web:WebApp", {"identity": None}, "CKV_AZURE_71"),
+    ("lambda-tracing-active", "aws:lambda/function:Function", {"tracingConfig": None}, "CKV_AWS_50"),
+    ("log-group-retention-set", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": None}, "CKV_AWS_66"),
+]
+
+
+@pytest.mark.parametrize(("rule", "type_", "change", "words"), FAILING, ids=[f"{r}-{i}" for i, (r, *_) in enumerate(FAILING)])
+def test_each_resource_rule_fires_on_its_failing_fixture(analyzer, rule, type_, change, words):
+    violations = analyzer.resource(type_, changed(type_, **change))
+    assert [v.policy for v in violations] == [rule]
+    assert words in violations[0].message
+    expected_level = next(p.enforcement_level for p in cloudqueue_policy.POLICIES if p.name == rule).value
+    assert violations[0].level == expected_level
+
+
+def test_a_pull_subscription_needs_no_dead_letter_policy(analyzer):
+    pull = changed("gcp:pubsub/subscription:Subscription", pushConfig=None, deadLetterPolicy=None)
+    assert analyzer.resource("gcp:pubsub/subscription:Subscription", pull) == []
+
+
+def test_a_kms_keyed_sqs_queue_counts_as_encrypted(analyzer):
+    keyed = changed("aws:sqs/queue:Queue", sqsManagedSseEnabled=None, kmsMasterKeyId=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k")
+    assert analyzer.resource("aws:sqs/queue:Queue", keyed) == []
+
+
+def test_a_web_app_that_is_not_a_function_app_is_not_judged_as_one(analyzer):
+    site = changed("azure-native:web:WebApp", kind="app,linux", identity=None)
+    assert fired(analyzer.resource("azure-native:web:WebApp", site), "function-app-managed-identity") == []
+
+
+def test_values_unknown_during_preview_are_not_violations(analyzer):
+    namespace = changed("azure-native:servicebus:Namespace", disableLocalAuth=UNKNOWN, minimumTlsVersion=UNKNOWN)
+    assert analyzer.resource("azure-native:servicebus:Namespace", namespace) == []
+    assert sorted(analyzer.unknown_skips("azure-native:servicebus:Namespace", namespace)) == ["servicebus-local-auth-disabled", "servicebus-minimum-tls-1-2"]
+
+
+# --- stack rules ----------------------------------------------------------------------------------
+
+
+def sqs_stack(**queue_changes) -> list[tuple[str, str, dict, bool]]:
+    queue = {"arn": QUEUE_ARN, "url": QUEUE_URL, "visibilityTimeoutSeconds": 180, "redrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": 5}), "sqsManagedSseEnabled": True}
+    queue.update(queue_changes)
+    function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-consumer"
+    return [
+        ("aws:sqs/queue:Queue", "orders-dead-letter", {"arn": DLQ_ARN, "url": DLQ_URL, "sqsManagedSseEnabled": True}, False),
+        ("aws:sqs/queue:Queue", "orders-queue", queue, False),
+        ("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "orders-dead-letter-redrive-allow", {"queueUrl": DLQ_URL}, False),
+        ("aws:lambda/function:Function", "orders-consumer", {"arn": function_arn, "name": "orders-consumer", "timeout": 30}, False),
+        ("aws:lambda/eventSourceMapping:EventSourceMapping", "orders-consumer-trigger", {"eventSourceArn": QUEUE_ARN, "functionName": function_arn}, False),
+    ]
+
+
+def test_sqs_stack_baseline_passes(analyzer):
+    assert analyzer.stack(sqs_stack()) == []
+
+
+def test_a_hand_written_queue_without_redrive_is_a_violation(analyzer):
+    bare = ("aws:sqs/queue:Queue", "legacy", {"arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:legacy", "url": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/legacy"}, False)
+    violations = analyzer.stack(sqs_stack() + [bare])
+    assert [v.policy for v in violations] == ["sqs-queue-has-dead-letter-queue"]
+    assert "'legacy' has no redrive policy" in violations[0].message and violations[0].urn.endswith("::legacy")
+
+
+def test_a_queue_redriven_by_a_separate_redrive_policy_resource_passes(analyzer):
+    stack = sqs_stack(redrivePolicy=None)
+    stack.append(("aws:sqs/redrivePolicy:RedrivePolicy", "orders-redrive", {"queueUrl": QUEUE_URL, "redrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": 5})}, False))
+    assert fired(analyzer.stack(stack), "sqs-queue-has-dead-letter-queue") == []
+    assert fired(analyzer.stack(sqs_stack(redrivePolicy=None)), "sqs-queue-has-dead-letter-queue") != []
+
+
+def test_visibility_shorter_than_the_function_timeout_is_a_violation(analyzer):
+    violations = analyzer.stack(sqs_stack(visibilityTimeoutSeconds=20))
+    assert [v.policy for v in violations] == ["lambda-queue-visibility-covers-function-timeout"]
+    assert "hides a message for 20 s but Lambda 'orders-consumer' may run 30 s" in violations[0].message
+
+
+def pubsub_stack(dead_letter_key: str | None = KEY, main_key: str | None = KEY) -> list[tuple[str, str, dict, bool]]:
+    topic = {"id": "projects/p/topics/orders-topic", **({"kmsKeyName": main_key} if main_key else {})}
+    dead_letter = {"id": "projects/p/topics/orders-dead-letter", **({"kmsKeyName": dead_letter_key} if dead_letter_key else {})}
+    subscription = {**BASELINES["gcp:pubsub/subscription:Subscription"], "id": "projects/p/subscriptions/orders-subscription"}
+    return [
+        ("gcp:pubsub/topic:Topic", "orders-topic", topic, False),
+        ("gcp:pubsub/topic:Topic", "orders-dead-letter", dead_letter, False),
+        ("gcp:pubsub/subscription:Subscription", "orders-subscription", subscription, False),
+    ]
+
+
+def test_keyed_topics_keep_dead_letters_under_the_same_key(analyzer):
+    assert analyzer.stack(pubsub_stack()) == []
+    violations = analyzer.stack(pubsub_stack(dead_letter_key=None))
+    assert [v.policy for v in violations] == ["pubsub-topic-customer-key"]
+    assert "'orders-dead-letter' is not encrypted with" in violations[0].message
+
+
+def test_a_stack_that_requires_customer_keys_rejects_an_unkeyed_topic():
+    assert Analyzer().stack(pubsub_stack(None, None)) == []
+    violations = Analyzer({"pubsub-topic-customer-key": {"required": True}}).stack(pubsub_stack(None, None))
+    assert [v.policy for v in violations] == ["pubsub-topic-customer-key", "pubsub-topic-customer-key"]
+
+
+def test_a_protected_stack_rejects_an_unprotected_queue_or_topic():
+    stack = [("azure-native:servicebus:Queue", "orders-queue", BASELINES["azure-native:servicebus:Queue"], True), ("gcp:pubsub/topic:Topic", "orders-topic", {"id": "projects/p/topics/t"}, False)]
+    assert fired(Analyzer().stack(stack), "queues-protected") == []
+    violations = Analyzer({"queues-protected": {"required": True}}).stack(stack)
+    assert [v.policy for v in violations] == ["queues-protected"]
+    assert "'orders-topic' holds messages but is not protected" in violations[0].message
+
+
+# --- the pack itself ----------------------------------------------------------------------------------
+
+
+def _validators(policy) -> list:
+    attribute = "_ResourceValidationPolicy__validate" if isinstance(policy, ResourceValidationPolicy) else "_StackValidationPolicy__validate"
+    validate = getattr(policy, attribute)
+    found = []
+    for function in validate if isinstance(validate, list) else [validate]:
+        found.append(function)
+        found += [cell.cell_contents for cell in (function.__closure__ or ()) if callable(cell.cell_contents)]
+    return found
+
+
+def test_the_pack_lists_every_rule_the_module_defines():
+    checks = {name for name, value in vars(cloudqueue_policy).items() if name.startswith("check_") and callable(value)}
+    used = {getattr(f, "__name__", "") for policy in cloudqueue_policy.POLICIES for f in _validators(policy)}
+    assert checks - used == set(), "a rule is defined but left out of POLICIES"
+    assert all(isinstance(p, (ResourceValidationPolicy, StackValidationPolicy)) for p in cloudqueue_policy.POLICIES)
+    # Every rule has a failing fixture in this file.
+    tested = {rule for rule, *_ in FAILING} | {
+        "sqs-queue-has-dead-letter-queue", "lambda-queue-visibility-covers-function-timeout", "pubsub-topic-customer-key", "queues-protected"
+    }
+    assert {p.name for p in cloudqueue_policy.POLICIES} == tested
+
+
+def test_rules_are_kebab_case_unique_and_cite_checkov_where_one_exists():
+    names = [p.name for p in cloudqueue_policy.POLICIES]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", n) for n in names)
+    checkov = {"sqs-queue-encrypted-at-rest": "CKV_AWS_27", "sqs-policy-no-public-principal": "CKV_AWS_168", "sqs-no-wildcard-actions": "CKV_AWS_72",
+               "gcp-iam-no-public-members": "CKV_GCP_99", "gcp-function-ingress-internal-only": "CKV_GCP_124", "servicebus-local-auth-disabled": "CKV_AZURE_203",
+               "servicebus-minimum-tls-1-2": "CKV_AZURE_205", "function-app-https-only": "CKV_AZURE_70", "function-app-managed-identity": "CKV_AZURE_71",
+               "lambda-tracing-active": "CKV_AWS_50", "log-group-retention-set": "CKV_AWS_66"}
+    for policy in cloudqueue_policy.POLICIES:
+        if policy.name in checkov:
+            assert checkov[policy.name] in policy.description, policy.name
+
+
+def test_the_packs_main_only_builds_the_pack_from_the_module_list():
+    tree = ast.parse((REPO / "policy" / "__main__.py").read_text())
+    imports = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert ("cloudqueue_policy", "POLICIES") in imports
+    (call,) = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PolicyPack"]
+    assert {k.arg: ast.unparse(k.value) for k in call.keywords}["policies"] == "POLICIES"
+    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
