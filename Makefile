@@ -10,9 +10,11 @@ STAMP := $(VENV)/.installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the pins change.
+# Reinstall only when the pins change. The project itself goes in editable, without deps (they
+# are the pins), so `cloudqueue` and `python -m cloudqueue` work from this .venv.
 $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)

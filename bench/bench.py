@@ -11,7 +11,9 @@ Figures:
   register the same resources with the same inputs, under the mock engine (target: at most
   1.15x, flat per queue);
 - a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
-  (target: at most 1.3x; blocking invokes per queue would make it quadratic).
+  (target: at most 1.3x; blocking invokes per queue would make it quadratic);
+- what `import cloudqueue` costs an AWS-only program against importing the pulumi_aws modules
+  AwsQueue uses (target: within 10%), and with all three clouds.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def import_cost_ms(module: str) -> tuple[float, float]:
     trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True, check=True).stderr
     own_us = sum(int(line.split("|")[1]) for line in trace.splitlines() if line.strip().endswith(module))
     return with_adapter - bare, own_us / 1000
+
+
+# The provider modules each component uses: what a hand-written program would import.
+PROVIDER_IMPORTS = {
+    "aws": "import pulumi_aws.sqs, pulumi_aws.iam, pulumi_aws.lambda_, pulumi_aws.cloudwatch",
+    "azure": "import pulumi_azure_native.servicebus, pulumi_azure_native.storage, pulumi_azure_native.web, pulumi_azure_native.authorization, pulumi_azure_native.resources",
+    "gcp": "import pulumi_gcp.pubsub, pulumi_gcp.storage, pulumi_gcp.serviceaccount, pulumi_gcp.cloudfunctionsv2, pulumi_gcp.cloudrunv2, pulumi_gcp.projects, pulumi_gcp.kms",
+}
+
+
+def package_import_ms(runs: int = 7) -> list[tuple[str, float, float]]:
+    """(program, cloudqueue import ms, provider modules alone ms), medians of fresh interpreters."""
+    aws_only = start_ms("from cloudqueue import AwsQueue", runs), start_ms(PROVIDER_IMPORTS["aws"], runs)
+    every = start_ms("from cloudqueue import AwsQueue, AzureQueue, GcpQueue", runs), start_ms("; ".join(PROVIDER_IMPORTS.values()), runs)
+    return [("AWS only", *aws_only), ("all three clouds", *every)]
 
 
 def package_kb() -> dict[str, float]:
@@ -147,6 +164,8 @@ def main() -> None:
     for cloud in ("aws", "azure", "gcp"):
         added, own = import_cost_ms(f"cloudqueue_runtime.{cloud}")
         print(f"import cloudqueue_runtime.{cloud + ':':6} +{added:5.1f} ms over a bare start, {own:.1f} ms own import time (target <= 20 ms)")
+    for program, cloudqueue_ms, providers_ms in package_import_ms():
+        print(f"import cloudqueue, {program + ':':17} {cloudqueue_ms:6.0f} ms vs {providers_ms:6.0f} ms for the provider modules alone: {cloudqueue_ms / providers_ms:4.2f}x (target <= 1.10x for AWS only)")
     for cloud, size in package_kb().items():
         print(f"example package, {cloud + ':':6} {size:7.1f} KB   (target <= 50 KB, third-party dependencies apart)")
     for cloud in ("aws", "azure", "gcp"):

@@ -1,15 +1,13 @@
 """AwsQueue: SQS with a dead-letter queue, least-privilege IAM and a Lambda consumer."""
 
-from __future__ import annotations
-
 import json
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components import artifact, program
-from components.spec import CloudQueueArgs, QueueSpec, validate
+from . import artifact, program
+from .spec import CloudQueueArgs, QueueSpec, validate
 from cloudqueue_runtime._handler import HANDLER_ENV
 
 LAMBDA_HANDLER = "cloudqueue_runtime.aws.handler"
@@ -62,7 +60,7 @@ class AwsQueue(pulumi.ComponentResource):
     producer_policy_arn: pulumi.Output[str]
     """ARN of the managed policy that grants send rights on this queue only."""
 
-    def __init__(self, name: str, args: Union[AwsQueueArgs, QueueSpec], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AwsQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Validate before registering anything: a bad spec creates nothing. A QueueSpec comes
         # from Queue, which has already validated it against every targeted cloud.
         spec = args if isinstance(args, QueueSpec) else validate(name, args, clouds=("aws",))

@@ -6,19 +6,17 @@ monthly charge, and experts run many queues in one. Each queue still gets its ow
 App and managed identity, so every role assignment is scoped to that one queue.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Optional, TypedDict, Union
+from typing import Any, Optional, TypedDict
 
 import pulumi
 import pulumi_azure_native as azure
 
-from components import artifact, program
-from components.azure_publish import FunctionAppPackage
-from components.spec import (
+from . import artifact, program
+from .azure_publish import FunctionAppPackage
+from .spec import (
     CloudQueueArgs,
     QueueSpec,
     SpecError,
@@ -258,7 +256,7 @@ class AzureQueue(pulumi.ComponentResource):
     function_app_name: pulumi.Output[str]
     """Name of the consuming Function App."""
 
-    def __init__(self, name: str, args: Union[AzureQueueArgs, QueueSpec], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AzureQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         existing: dict[str, Any] = {}
         if isinstance(args, QueueSpec):
             spec = args  # from Queue, already validated against every targeted cloud

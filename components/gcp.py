@@ -11,16 +11,14 @@ Three things that most setups get wrong, and this component does not:
   subscription that holds dead-lettered messages for inspection and replay.
 """
 
-from __future__ import annotations
-
 import hashlib
-from typing import Optional, TypedDict, Union
+from typing import Optional, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from components import artifact, program
-from components.spec import CloudQueueArgs, QueueSpec, gcp_labels, validate
+from . import artifact, program
+from .spec import CloudQueueArgs, QueueSpec, gcp_labels, validate
 from cloudqueue_runtime._handler import HANDLER_ENV
 
 ENTRY_POINT = "consume"
@@ -175,7 +173,7 @@ class GcpQueue(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     """Name of the consuming Cloud Function."""
 
-    def __init__(self, name: str, args: Union[GcpQueueArgs, QueueSpec], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: GcpQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         spec = args if isinstance(args, QueueSpec) else validate(name, args, clouds=("gcp",))
         super().__init__("cloudqueue:index:GcpQueue", name, {}, opts)
 

@@ -9,6 +9,7 @@ an error that names the field, the value, the cloud and the allowed range.
 
 import ast
 import difflib
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,10 @@ CLOUDS = ("aws", "azure", "gcp")
 """Every cloud a spec may name, in fan-out order."""
 
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
+
+# The provider SDK each cloud's component needs; installed by the extra of the same name
+# (`pip install 'cloudqueue[gcp]'`), so a program pays only for the clouds it targets.
+PROVIDER_PACKAGES = {"aws": "pulumi_aws", "azure": "pulumi_azure_native", "gcp": "pulumi_gcp"}
 
 
 class ConsumerArgs(TypedDict, total=False):
@@ -554,6 +559,25 @@ def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
     return issues
 
 
+def _importable(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except ImportError:  # a broken install counts as missing
+        return False
+
+
+def _rule_provider_installed(spec: QueueSpec, path: str) -> list[str]:
+    issues = []
+    for cloud in spec.clouds:
+        package = PROVIDER_PACKAGES.get(cloud)
+        if package and not _importable(package):
+            issues.append(
+                f"{path}.clouds: {cloud!r} needs the {CLOUD_NAMES[cloud]} provider SDK ({package}), which is not installed; "
+                f"install the extra: pip install 'cloudqueue[{cloud}]'"
+            )
+    return issues
+
+
 def _rule_limits(spec: QueueSpec, path: str) -> list[str]:
     issues = []
     for limit in LIMITS:
@@ -792,6 +816,7 @@ def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
 # Order matters only for readability of the combined error.
 RULES: tuple[Rule, ...] = (
     _rule_clouds,
+    _rule_provider_installed,
     _rule_limits,
     _rule_names,
     _rule_aws_event_source,

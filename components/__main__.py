@@ -1,0 +1,7 @@
+"""`python -m cloudqueue`: the same entry point as the `cloudqueue` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
