@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import json
-
+from components.policy_check import stack_policy_config
 from policy_harness import Analyzer, mandatory
 from pulumi_mocks import REPO, Engine, load_stack_config
 from test_main_program import run_main
@@ -13,7 +12,7 @@ from test_main_program import run_main
 
 def policy_config(stack: str) -> dict:
     """What `--policy-pack-config policy/<stack>.json` gives the pack for this stack."""
-    return json.loads((REPO / "policy" / f"{stack}.json").read_text())
+    return stack_policy_config(REPO, stack)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

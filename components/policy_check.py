@@ -1,0 +1,144 @@
+"""Runs a policy pack over recorded resources the way the Pulumi engine does, without the CLI.
+
+Used by `cloudqueue plan` and by the policy tests.
+
+Each recorded resource becomes a real analyzer request (camelCase properties in a protobuf Struct,
+`protect` and the parent in its options) and goes through pulumi_policy's own analyzer servicer:
+the same deserialisation, unknown-value proxy, ResourceValidationArgs and StackValidationArgs, and
+policy config that `pulumi preview --policy-pack policy` uses. Nothing starts a gRPC server, and
+the pack's __main__.py is never imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.deserialize import serialize_properties
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from .mocks import Registration
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The engine's sentinel for a value not known during preview."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One diagnostic the pack reported."""
+
+    policy: str
+    level: str
+    message: str
+    urn: str
+
+
+def _struct(props: dict) -> struct_pb2.Struct:
+    return json_format.ParseDict(serialize_properties(props), struct_pb2.Struct())
+
+
+class Analyzer:
+    """The policy pack behind pulumi_policy's analyzer servicer, configured like `--policy-pack-config`."""
+
+    def __init__(self, policies: list, config: Optional[dict[str, dict]] = None):
+        self.policies = policies
+        self.servicer = _PolicyAnalyzerServicer("cloudqueue", "0.1.0", self.policies, EnforcementLevel.MANDATORY)
+        if config:
+            levels = {p.name: p.enforcement_level for p in self.policies}
+            request = analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: analyzer_pb2.PolicyConfig(enforcementLevel=self.servicer._map_enforcement_level(levels[name]), properties=_struct(values))
+                    for name, values in config.items()
+                }
+            )
+            self.servicer.Configure(request, None)
+
+    @staticmethod
+    def _violations(response) -> list[Violation]:
+        return [
+            Violation(d.policyName, analyzer_pb2.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message, d.urn)
+            for d in response.diagnostics
+            if "can't run policy" not in d.message
+        ]
+
+    def resource(self, type_: str, props: dict, name: str = "subject", protect: bool = False) -> list[Violation]:
+        """Analyze one resource's inputs, as the engine does before it registers it."""
+        request = analyzer_pb2.AnalyzeRequest(
+            type=type_, properties=_struct(props), urn=f"urn:pulumi:dev::cloudqueue::{type_}::{name}", name=name, options=analyzer_pb2.AnalyzerResourceOptions(protect=protect)
+        )
+        return self._violations(self.servicer.Analyze(request, None))
+
+    def unknown_skips(self, type_: str, props: dict) -> list[str]:
+        """The diagnostics saying a policy could not run because a value is unknown during preview."""
+        request = analyzer_pb2.AnalyzeRequest(type=type_, properties=_struct(props), urn=f"urn:pulumi:dev::cloudqueue::{type_}::subject", name="subject")
+        return [d.policyName for d in self.servicer.Analyze(request, None).diagnostics if "can't run policy" in d.message]
+
+    def stack(self, resources: Iterable[tuple[str, str, dict, bool]]) -> list[Violation]:
+        """Analyze a whole stack: (type, name, outputs, protect) per resource."""
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=type_, properties=_struct(props), urn=f"urn:pulumi:dev::cloudqueue::{type_}::{name}", name=name, options=analyzer_pb2.AnalyzerResourceOptions(protect=protect)
+                )
+                for type_, name, props, protect in resources
+            ]
+        )
+        return self._violations(self.servicer.AnalyzeStack(request, None))
+
+    def program(self, registrations: Iterable[Registration]) -> list[Violation]:
+        """Every custom resource a mocked program registered: inputs per resource, outputs for the stack."""
+        custom = [r for r in registrations if r.custom]
+        found: list[Violation] = []
+        for registration in custom:
+            found += self.resource(registration.type, _plain(registration.inputs), registration.name, registration.protect)
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=_struct(_plain(r.outputs)),
+                    urn=r.urn,
+                    name=r.name,
+                    parent=r.parent,
+                    dependencies=r.dependencies,
+                    options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
+                )
+                for r in custom
+            ]
+        )
+        return found + self._violations(self.servicer.AnalyzeStack(stack_request, None))
+
+
+def _plain(props: Any) -> Any:
+    """Recorded properties without the dynamic provider's pickled code (a secret, which the engine never shows a pack)."""
+    if isinstance(props, dict):
+        return {k: _plain(v) for k, v in props.items() if k != "__provider"}
+    if isinstance(props, list):
+        return [_plain(v) for v in props]
+    return props
+
+
+def mandatory(violations: list[Violation]) -> list[Violation]:
+    return [v for v in violations if v.level == "mandatory"]
+
+
+def load_pack(project_dir: Path) -> Optional[list]:
+    """The rules of the project's pack (policy/cloudqueue_policy.py), or None when it has none."""
+    rules = project_dir / "policy" / "cloudqueue_policy.py"
+    if not rules.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("cloudqueue_policy", rules)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.POLICIES
+
+
+def stack_policy_config(project_dir: Path, stack: str) -> dict[str, dict]:
+    """What `--policy-pack-config policy/<stack>.json` gives the pack; {} when there is no such file."""
+    path = project_dir / "policy" / f"{stack}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
