@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test bench lock clean
+STACK ?= dev
+
+.PHONY: install plan test bench lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,10 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The offline plan of a stack: `make plan STACK=prod`, `make plan FORMAT=json`, `make plan GRAPH=plan.mmd`.
+plan: $(STAMP)
+	$(PY) -m cloudqueue plan --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) $(if $(GRAPH),--graph $(GRAPH))
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,6 +1,7 @@
 """The `cloudqueue` command (also `python -m cloudqueue`).
 
     cloudqueue validate --stack dev [--cwd PROJECT_DIR]
+    cloudqueue plan --stack dev [--format text|json|markdown] [--graph FILE.mmd|FILE.dot]
 
 `validate` reads `Pulumi.<stack>.yaml` the way the Pulumi CLI hands config to a program (project
 defaults from Pulumi.yaml, then the stack's own values; a key without a namespace belongs to the
@@ -10,11 +11,13 @@ it is fast enough for a pre-commit hook. Later subcommands plug into `COMMANDS`.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 EXIT_OK = 0
+EXIT_POLICY = 1
 EXIT_INVALID = 2
 QUEUES_KEY = "cloudqueue:queues"
 
@@ -54,32 +57,78 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
     return config
 
 
-def validate_command(args: argparse.Namespace) -> int:
-    from .spec import SpecError, validate_all  # pulumi is only imported once there is a stack to check
+def _load(args: argparse.Namespace) -> tuple[Path, dict[str, Any], Any]:
+    """(project folder, stack config, validated specs); raises StackFileError or SpecError."""
+    from .spec import validate_all  # pulumi is only imported once there is a stack to check
 
     project_dir = Path(args.cwd).resolve()
-    try:
-        config = read_stack_config(project_dir, args.stack)
-    except StackFileError as error:
-        print(f"cloudqueue validate: {error}", file=sys.stderr)
-        return EXIT_INVALID
+    config = read_stack_config(project_dir, args.stack)
     if QUEUES_KEY not in config:
-        print(f"cloudqueue validate: Pulumi.{args.stack}.yaml sets no {QUEUES_KEY}", file=sys.stderr)
-        return EXIT_INVALID
+        raise StackFileError(f"Pulumi.{args.stack}.yaml sets no {QUEUES_KEY}")
+    return project_dir, config, validate_all(config[QUEUES_KEY], base_dir=project_dir)
+
+
+def _checked(args: argparse.Namespace, command: str) -> Optional[tuple[Path, dict[str, Any], Any]]:
+    """`_load`, printing a stack or spec error the same way for every command."""
+    from .spec import SpecError
+
     try:
-        specs = validate_all(config[QUEUES_KEY], base_dir=project_dir)
+        return _load(args)
+    except StackFileError as error:
+        print(f"cloudqueue {command}: {error}", file=sys.stderr)
     except SpecError as error:
         print(f"Pulumi.{args.stack}.yaml: {len(error.issues)} problem(s)", file=sys.stderr)
         for issue in error.issues:
             print(f"  {issue}", file=sys.stderr)
+    return None
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    loaded = _checked(args, "validate")
+    if loaded is None:
         return EXIT_INVALID
-    for name, spec in specs.items():
+    for name, spec in loaded[2].items():
         print(f"queues.{name}: valid on {', '.join(spec.clouds)}")
     return EXIT_OK
 
 
+def plan_command(args: argparse.Namespace) -> int:
+    loaded = _checked(args, "plan")
+    if loaded is None:
+        return EXIT_INVALID
+    project_dir, config, _ = loaded
+    import yaml
+
+    from . import plan
+
+    project = (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("name", "project")
+    result = plan.build(project_dir, args.stack, config, project)
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2))
+    elif args.format == "markdown":
+        print(plan.render_markdown(result), end="")
+    elif sys.stdout.isatty() and _has_rich():
+        from rich.console import Console
+
+        plan.render_rich(result, Console())
+    else:
+        print(plan.render_text(result), end="")
+    if args.graph:
+        target = Path(args.graph)
+        target.write_text(plan.graph(result, mermaid=target.suffix not in (".dot", ".gv")))
+        print(f"resource graph written to {target}", file=sys.stderr)
+    return EXIT_POLICY if result.mandatory else EXIT_OK
+
+
+def _has_rich() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rich") is not None
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check every queue of a stack against every targeted cloud's limits", validate_command),
+    "plan": ("show offline what `pulumi up` would create on each cloud, with the policy pack's verdict", plan_command),
 }
 
 
@@ -90,6 +139,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         command = commands.add_parser(name, help=summary, description=summary)
         command.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument("--cwd", "-C", default=".", help="the Pulumi project folder (default: the current one)")
+        if name == "plan":
+            command.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="text (a table on a terminal), json for CI, markdown for a pull request")
+            command.add_argument("--graph", metavar="FILE", help="also write the resource graph: Mermaid (.mmd) or Graphviz DOT (.dot)")
     args = parser.parse_args(argv)
     return COMMANDS[args.command][1](args)
 

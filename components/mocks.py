@@ -500,11 +500,11 @@ class EngineMonitor(MockMonitor):
 class Engine:
     """A mocked Pulumi program run: what was registered, and what was invoked."""
 
-    def __init__(self, preview: bool, stack: str = "dev") -> None:
+    def __init__(self, preview: bool, stack: str = "dev", project: str = "cloudqueue") -> None:
         self.mocks = CloudMocks()
         self.monitor = EngineMonitor(self.mocks)
         self.preview = preview
-        pulumi.runtime.set_mocks(self.mocks, project="cloudqueue", stack=stack, preview=preview, monitor=self.monitor)
+        pulumi.runtime.set_mocks(self.mocks, project=project, stack=stack, preview=preview, monitor=self.monitor)
 
     def run(self, program: Callable[[], Any]) -> Any:
         """Run `program` to completion, as `pulumi up`/`preview` would; return what it returned."""

@@ -60,19 +60,19 @@ class Analyzer:
             self.servicer.Configure(request, None)
 
     @staticmethod
-    def _violations(response) -> list[Violation]:
+    def _violations(response, urn: str = "") -> list[Violation]:
+        """The response's violations; a resource's own violations carry its URN, as the engine shows them."""
         return [
-            Violation(d.policyName, analyzer_pb2.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message, d.urn)
+            Violation(d.policyName, analyzer_pb2.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message, d.urn or urn)
             for d in response.diagnostics
             if "can't run policy" not in d.message
         ]
 
-    def resource(self, type_: str, props: dict, name: str = "subject", protect: bool = False) -> list[Violation]:
+    def resource(self, type_: str, props: dict, name: str = "subject", protect: bool = False, urn: str = "") -> list[Violation]:
         """Analyze one resource's inputs, as the engine does before it registers it."""
-        request = analyzer_pb2.AnalyzeRequest(
-            type=type_, properties=_struct(props), urn=f"urn:pulumi:dev::cloudqueue::{type_}::{name}", name=name, options=analyzer_pb2.AnalyzerResourceOptions(protect=protect)
-        )
-        return self._violations(self.servicer.Analyze(request, None))
+        urn = urn or f"urn:pulumi:dev::cloudqueue::{type_}::{name}"
+        request = analyzer_pb2.AnalyzeRequest(type=type_, properties=_struct(props), urn=urn, name=name, options=analyzer_pb2.AnalyzerResourceOptions(protect=protect))
+        return self._violations(self.servicer.Analyze(request, None), urn)
 
     def unknown_skips(self, type_: str, props: dict) -> list[str]:
         """The diagnostics saying a policy could not run because a value is unknown during preview."""
@@ -96,7 +96,7 @@ class Analyzer:
         custom = [r for r in registrations if r.custom]
         found: list[Violation] = []
         for registration in custom:
-            found += self.resource(registration.type, _plain(registration.inputs), registration.name, registration.protect)
+            found += self.resource(registration.type, _plain(registration.inputs), registration.name, registration.protect, registration.urn)
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
