@@ -13,7 +13,10 @@ Figures:
 - a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
   (target: at most 1.3x; blocking invokes per queue would make it quadratic);
 - what `import cloudqueue` costs an AWS-only program against importing the pulumi_aws modules
-  AwsQueue uses (target: within 10%), and with all three clouds.
+  AwsQueue uses (target: within 10%), and with all three clouds;
+- `cloudqueue plan`: the dev stack, and generated stacks of 10 and 100 queues on all three clouds
+  against a hand-written program of the same raw resources under the same mocks (targets: at
+  most 1.15x, cost per queue at 100 within 20% of that at 10).
 """
 
 from __future__ import annotations
@@ -80,10 +83,10 @@ def package_kb() -> dict[str, float]:
     return {cloud: len(artifact.build_bytes(code, files)) / 1024 for cloud, files in generated.items()}
 
 
-def timed_run(program) -> tuple[float, int]:
+def timed_run(program, preview: bool = False) -> tuple[float, int]:
     from pulumi_mocks import Engine
 
-    engine = Engine(preview=False)
+    engine = Engine(preview=preview)
     start = time.perf_counter()
     engine.run(program)
     return time.perf_counter() - start, len([r for r in engine.all() if r.custom])
@@ -154,6 +157,42 @@ def stack_per_queue(counts: tuple[int, ...], repeats: int = 2) -> list[tuple[int
     return rows
 
 
+def generated_project(count: int) -> Path:
+    """A copy of this project whose `bench` stack has `count` queues on all three clouds."""
+    import shutil
+    import tempfile
+
+    import yaml
+
+    folder = Path(tempfile.mkdtemp(prefix="cloudqueue-plan-"))
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / name, folder / name)
+    for name in ("consumers", "policy"):
+        shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    spec = {"clouds": ["aws", "azure", "gcp"], "consumer": {"code_path": "consumers/orders", "handler": "handler.handle"}}
+    (folder / "Pulumi.bench.yaml").write_text(yaml.safe_dump({"config": {"cloudqueue:queues": {f"q{i}": spec for i in range(count)}}}))
+    return folder
+
+
+def plan_seconds(folder: Path, stack: str) -> tuple[float, int]:
+    from components import cli, plan
+
+    start = time.perf_counter()
+    result = plan.build(folder, stack, cli.read_stack_config(folder, stack), "cloudqueue")
+    return time.perf_counter() - start, result.resource_count
+
+
+def plan_figures(counts: tuple[int, ...]) -> list[tuple[int, int, float, float]]:
+    """(queues, resources, plan seconds, raw seconds) per generated stack."""
+    raws = [raw for _, raw in programs().values()]
+    rows = []
+    for count in counts:
+        seconds, resources = plan_seconds(generated_project(count), "bench")
+        raw_s, _ = timed_run(lambda: [raw(count) for raw in raws], preview=True)  # the plan previews
+        rows.append((count, resources, seconds, raw_s))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-suite", action="store_true", help="do not time the test suite")
@@ -181,6 +220,15 @@ def main() -> None:
         print(f"  {count:6d}  {resources:9d}  {seconds:7.2f}  {seconds * 1000 / count:8.1f}")
     (small, _, small_s), (large, _, large_s) = rows
     print(f"  per-queue cost at {large} vs {small} queues: {(large_s / large) / (small_s / small):.2f}x (target <= 1.3x)")
+    dev_s, dev_resources = plan_seconds(REPO, "dev")
+    print(f"cloudqueue plan, dev stack: {dev_s:.2f} s for {dev_resources} resources (program, policy pack and grouping)")
+    print("cloudqueue plan, generated stacks on aws+azure+gcp, against the raw resources by hand:")
+    print("  queues  resources  plan s   raw s   ratio  ms/queue")
+    plan_rows = plan_figures((10, 100))
+    for count, resources, seconds, raw_s in plan_rows:
+        print(f"  {count:6d}  {resources:9d}  {seconds:6.2f}  {raw_s:6.2f}  {seconds / raw_s:5.2f}x  {seconds * 1000 / count:8.1f}")
+    (small, _, small_s, _), (large, _, large_s, _) = plan_rows
+    print(f"  per-queue cost at {large} vs {small} queues: {(large_s / large) / (small_s / small):.2f}x (target within 1.20x; ratio target <= 1.15x)")
 
 
 CLASS_NAMES = {"aws": "AwsQueue", "azure": "AzureQueue", "gcp": "GcpQueue"}
