@@ -15,9 +15,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cloudqueue_runtime import _handler, aws
-
-REGION = "us-east-1"
+from cloudqueue_runtime import aws
+from emulators import REGION, EventSource
 
 
 FAIL_ON_ORDER = """
@@ -37,58 +36,6 @@ def sqs(monkeypatch):
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield boto3.client("sqs", region_name=REGION)
-
-
-class EventSource:
-    """Lambda's SQS event source mapping with ReportBatchItemFailures, driven against moto."""
-
-    def __init__(self, sqs, queue_url: str):
-        self.sqs, self.queue_url = sqs, queue_url
-        self.arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    def receive(self, batch_size: int = 10) -> list[dict]:
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"], MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        return [self.record(m) for m in messages]
-
-    def record(self, message: dict) -> dict:
-        """The record Lambda builds from one received message."""
-        attributes = {}
-        for name, value in message.get("MessageAttributes", {}).items():
-            binary = value.get("BinaryValue")
-            attributes[name] = {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": base64.b64encode(binary).decode() if binary is not None else None,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message["Attributes"],
-            "messageAttributes": attributes,
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": REGION,
-        }
-
-    def deliver(self, records: list[dict]) -> dict:
-        response = aws.handler({"Records": records}, None)
-        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-        for record in records:
-            if record["messageId"] in failed:
-                # Visibility 0 stands in for the visibility timeout running out.
-                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
-            else:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
-        return response
-
-    def poll(self) -> dict:
-        return self.deliver(self.receive())
 
 
 def make_queues(sqs, fifo: bool = False, max_receive_count: int = 3) -> tuple[str, str]:

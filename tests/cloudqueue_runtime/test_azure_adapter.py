@@ -14,54 +14,12 @@ import uuid
 import zipfile
 
 import pytest
-from azure.functions.servicebus import ServiceBusMessage
 
 from cloudqueue_runtime import azure as adapter
 from components import artifact
 from components.azure import generated_files
 from components.spec import validate
-
-
-def service_bus_message(body: bytes, delivery_count: int = 1, properties: dict | None = None, message_id: str | None = None) -> ServiceBusMessage:
-    """A message as the Python worker builds it from the host's Service Bus trigger data."""
-    return ServiceBusMessage(
-        body=body,
-        message_id=message_id or uuid.uuid4().hex,
-        delivery_count=delivery_count,
-        application_properties=properties or {},
-        user_properties=properties or {},
-        content_type="application/json",
-        lock_token=str(uuid.uuid4()),
-        sequence_number=delivery_count,
-    )
-
-
-class ServiceBusQueue:
-    """Peek-lock delivery with maxDeliveryCount: complete on return, abandon on raise, then dead-letter."""
-
-    def __init__(self, max_delivery_count: int):
-        self.max_delivery_count = max_delivery_count
-        self.active: list[tuple[str, bytes, int]] = []
-        self.dead_letter: list[tuple[str, bytes, int]] = []
-        self.completed: list[str] = []
-
-    def send(self, body: bytes) -> str:
-        message_id = uuid.uuid4().hex
-        self.active.append((message_id, body, 0))
-        return message_id
-
-    def drain(self, trigger) -> None:
-        while self.active:
-            message_id, body, count = self.active.pop(0)
-            count += 1
-            received = service_bus_message(body, delivery_count=count, message_id=message_id)
-            try:
-                trigger(received)
-            except Exception:
-                # Abandoned: back to the queue, or to $DeadLetterQueue once the count is used up.
-                (self.dead_letter if count >= self.max_delivery_count else self.active).append((message_id, body, count))
-            else:
-                self.completed.append(message_id)
+from emulators import ServiceBusQueue, service_bus_message
 
 
 @pytest.fixture

@@ -18,27 +18,7 @@ import pytest
 from components import artifact
 from components.gcp import ENTRY_POINT, generated_files
 from components.spec import validate
-
-SUBSCRIPTION = "projects/cloudqueue-dev/subscriptions/orders-gcp-subscription-04154db"
-
-
-def envelope(data: bytes, attempt: int | None = 1, attributes: dict | None = None, message_id: str | None = None) -> dict:
-    """A push request body as Pub/Sub sends it (wrapped, with deliveryAttempt when a dead-letter policy is set)."""
-    message_id = message_id or str(uuid.uuid4().int)[:16]
-    body = {
-        "message": {
-            "data": base64.b64encode(data).decode(),
-            "attributes": attributes or {},
-            "messageId": message_id,
-            "message_id": message_id,
-            "publishTime": "2026-11-29T10:00:00.000Z",
-            "publish_time": "2026-11-29T10:00:00.000Z",
-        },
-        "subscription": SUBSCRIPTION,
-    }
-    if attempt is not None:
-        body["deliveryAttempt"] = attempt
-    return body
+from emulators import SUBSCRIPTION, PushSubscription, envelope
 
 
 @pytest.fixture
@@ -54,23 +34,6 @@ def client(tmp_path, recording_handler):
     assert "functions-framework" in (site / "requirements.txt").read_text()
     app = functions_framework.create_app(target=ENTRY_POINT, source=str(site / "main.py"), signature_type="http")
     return app.test_client()
-
-
-class PushSubscription:
-    """Pub/Sub push delivery with a dead-letter policy."""
-
-    def __init__(self, client, max_delivery_attempts: int):
-        self.client, self.max_delivery_attempts = client, max_delivery_attempts
-        self.acked: list[str] = []
-        self.dead_lettered: list[tuple[str, bytes, int]] = []
-
-    def publish_and_deliver(self, data: bytes) -> None:
-        message_id = str(uuid.uuid4().int)[:16]
-        for attempt in range(1, self.max_delivery_attempts + 1):
-            if 200 <= self.client.post("/", json=envelope(data, attempt, message_id=message_id)).status_code < 300:
-                self.acked.append(message_id)
-                return
-        self.dead_lettered.append((message_id, data, attempt))
 
 
 def test_handled_message_is_acked_with_2xx(client):
