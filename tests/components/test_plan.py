@@ -8,6 +8,8 @@ import re
 import shutil
 from collections import Counter
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -32,8 +34,21 @@ def project(tmp_path):
     return tmp_path
 
 
+_BUILT: dict[str, plan.Plan] = {}
+_build = plan.build
+
+
 def built(stack: str) -> plan.Plan:
-    return plan.build(REPO, stack, cli.read_stack_config(REPO, stack), "cloudqueue")
+    """This repository's plan for `stack`, built once per test process: the stack files do not change."""
+    if stack not in _BUILT:
+        _BUILT[stack] = _build(REPO, stack, cli.read_stack_config(REPO, stack), "cloudqueue")
+    return _BUILT[stack]
+
+
+@pytest.fixture
+def repo_plans(monkeypatch):
+    """`cloudqueue plan` on this repository reuses the plan built once; the views are what is tested."""
+    monkeypatch.setattr(plan, "build", lambda folder, stack, config, project: built(stack) if Path(folder) == REPO else _build(folder, stack, config, project))
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -67,7 +82,7 @@ def test_equivalence_table_gives_each_field_per_cloud_with_notes(in_repo):
     assert rows["consumer.max_concurrency"]["azure"] == "4 x 12"
 
 
-def test_text_output_says_it_is_an_offline_plan_and_lists_every_resource(in_repo, capsys):
+def test_text_output_says_it_is_an_offline_plan_and_lists_every_resource(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev")
     assert code == 0
     assert plan.OFFLINE_NOTE in out and "not a diff against deployed state" in out
@@ -75,7 +90,7 @@ def test_text_output_says_it_is_an_offline_plan_and_lists_every_resource(in_repo
     assert "equivalence for queue orders" in out and "policy pack policy/cloudqueue_policy.py: 0 mandatory" in out
 
 
-def test_json_output_is_valid_and_complete(in_repo, capsys):
+def test_json_output_is_valid_and_complete(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--format", "json")
     document = json.loads(out)
     assert code == 0 and document["note"] == plan.OFFLINE_NOTE
@@ -90,7 +105,7 @@ def test_json_output_is_valid_and_complete(in_repo, capsys):
     assert lambda_code["asset"].endswith(".zip")
 
 
-def test_markdown_output_is_tables_for_a_pull_request(in_repo, capsys):
+def test_markdown_output_is_tables_for_a_pull_request(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--format", "markdown")
     assert code == 0 and out.startswith("## cloudqueue plan: `dev` (38 resources)")
     assert "| `aws:sqs/queue:Queue` | `orders-aws-queue` | `orders-aws` |" in out
@@ -142,7 +157,7 @@ def _edges(text: str, mermaid: bool) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("suffix", [".mmd", ".dot"])
-def test_graph_has_an_edge_for_each_redrive_dead_letter_binding_and_trigger(in_repo, capsys, tmp_path, suffix):
+def test_graph_has_an_edge_for_each_redrive_dead_letter_binding_and_trigger(in_repo, repo_plans, capsys, tmp_path, suffix):
     target = tmp_path / f"dev{suffix}"
     code, _, err = run_cli(capsys, "plan", "--stack", "dev", "--graph", str(target))
     assert code == 0 and f"resource graph written to {target}" in err
