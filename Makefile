@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 
 STACK ?= dev
 
-.PHONY: install plan test bench lock clean
+QUEUE ?= orders
+
+.PHONY: install plan local test bench lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,11 @@ install: $(STAMP)
 # The offline plan of a stack: `make plan STACK=prod`, `make plan FORMAT=json`, `make plan GRAPH=plan.mmd`.
 plan: $(STAMP)
 	$(PY) -m cloudqueue plan --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) $(if $(GRAPH),--graph $(GRAPH))
+
+# The consumer against an SQS emulator on 127.0.0.1: `make local QUEUE=orders`; send with
+# `.venv/bin/cloudqueue send --local orders '{"order_id": 1}'` from a second terminal.
+local: $(STAMP)
+	$(PY) -m cloudqueue local --stack $(STACK) $(QUEUE)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -16,7 +16,10 @@ Figures:
   AwsQueue uses (target: within 10%), and with all three clouds;
 - `cloudqueue plan`: the dev stack, and generated stacks of 10 and 100 queues on all three clouds
   against a hand-written program of the same raw resources under the same mocks (targets: at
-  most 1.15x, cost per queue at 100 within 20% of that at 10).
+  most 1.15x, cost per queue at 100 within 20% of that at 10);
+- the local run: messages per second through the SQS emulator, the Lambda adapter and a no-op
+  handler, with batches of 1 and 10; and the adapter's own cost per message against calling
+  the handler directly (target: at most 50 µs).
 """
 
 from __future__ import annotations
@@ -193,6 +196,34 @@ def plan_figures(counts: tuple[int, ...]) -> list[tuple[int, int, float, float]]
     return rows
 
 
+def adapter_overhead_us(messages: int = 20000) -> float:
+    """Microseconds the Lambda adapter adds per message, over calling the handler directly."""
+    import os
+    import tempfile
+
+    from cloudqueue_runtime import _handler, aws
+    from cloudqueue_runtime.message import Message
+
+    folder = tempfile.mkdtemp(prefix="cloudqueue-noop-")
+    Path(folder, "noop_handler.py").write_text("def handle(message):\n    pass\n")
+    sys.path.insert(0, folder)
+    os.environ["CLOUDQUEUE_HANDLER"] = "noop_handler.handle"
+    _handler._loaded.clear()
+    handle = _handler.user_handler()
+    records = [{"messageId": str(i), "body": "{}", "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q"} for i in range(10)]
+    event = {"Records": records}
+    start = time.perf_counter()
+    for _ in range(messages // 10):
+        aws.handler(event, None)
+    through_adapter = time.perf_counter() - start
+    message = Message(id="1", body=b"{}", cloud="aws")
+    start = time.perf_counter()
+    for _ in range(messages):
+        handle(message)
+    direct = time.perf_counter() - start
+    return (through_adapter - direct) / messages * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-suite", action="store_true", help="do not time the test suite")
@@ -229,6 +260,11 @@ def main() -> None:
         print(f"  {count:6d}  {resources:9d}  {seconds:6.2f}  {raw_s:6.2f}  {seconds / raw_s:5.2f}x  {seconds * 1000 / count:8.1f}")
     (small, _, small_s, _), (large, _, large_s, _) = plan_rows
     print(f"  per-queue cost at {large} vs {small} queues: {(large_s / large) / (small_s / small):.2f}x (target within 1.20x; ratio target <= 1.15x)")
+    from components.local import throughput
+
+    for batch in (1, 10):
+        print(f"local run, batch {batch:2d}: {throughput(batch):7.0f} messages/s through the SQS emulator, the adapter and a no-op handler (moto's ReceiveMessage dominates)")
+    print(f"Lambda adapter overhead: {adapter_overhead_us():.1f} µs per message over calling the handler directly (target <= 50 µs)")
 
 
 CLASS_NAMES = {"aws": "AwsQueue", "azure": "AzureQueue", "gcp": "GcpQueue"}

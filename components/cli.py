@@ -2,6 +2,8 @@
 
     cloudqueue validate --stack dev [--cwd PROJECT_DIR]
     cloudqueue plan --stack dev [--format text|json|markdown] [--graph FILE.mmd|FILE.dot]
+    cloudqueue local --stack dev orders [--port 4566] [--retry-after SECONDS]
+    cloudqueue send --local orders '{"order_id": 1}' [--group GROUP]
 
 `validate` reads `Pulumi.<stack>.yaml` the way the Pulumi CLI hands config to a program (project
 defaults from Pulumi.yaml, then the stack's own values; a key without a namespace belongs to the
@@ -120,6 +122,28 @@ def plan_command(args: argparse.Namespace) -> int:
     return EXIT_POLICY if result.mandatory else EXIT_OK
 
 
+def local_command(args: argparse.Namespace) -> int:
+    loaded = _checked(args, "local")
+    if loaded is None:
+        return EXIT_INVALID
+    project_dir, _, specs = loaded
+    if args.queue not in specs:
+        print(f"cloudqueue local: Pulumi.{args.stack}.yaml has no queue {args.queue!r} (queues: {', '.join(specs)})", file=sys.stderr)
+        return EXIT_INVALID
+    from .local import run_local
+
+    return run_local(project_dir, args.queue, specs[args.queue], args.port, args.retry_after)
+
+
+def send_command(args: argparse.Namespace) -> int:
+    if not args.local:
+        print("cloudqueue send: only --local is supported; use the cloud's own SDK or CLI for deployed queues", file=sys.stderr)
+        return EXIT_INVALID
+    from .local import send_local
+
+    return send_local(Path(args.cwd).resolve(), args.queue, args.body, args.group)
+
+
 def _has_rich() -> bool:
     import importlib.util
 
@@ -129,6 +153,8 @@ def _has_rich() -> bool:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check every queue of a stack against every targeted cloud's limits", validate_command),
     "plan": ("show offline what `pulumi up` would create on each cloud, with the policy pack's verdict", plan_command),
+    "local": ("run a queue's handler against an SQS emulator on 127.0.0.1 with the spec's AWS settings", local_command),
+    "send": ("send a message to the queue `cloudqueue local` serves", send_command),
 }
 
 
@@ -137,8 +163,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (summary, _) in COMMANDS.items():
         command = commands.add_parser(name, help=summary, description=summary)
-        command.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+        if name != "send":
+            command.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
         command.add_argument("--cwd", "-C", default=".", help="the Pulumi project folder (default: the current one)")
+        if name == "local":
+            command.add_argument("queue", help="the queue to serve, a key of cloudqueue:queues")
+            command.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1 (0 picks a free one)")
+            command.add_argument("--retry-after", type=int, metavar="SECONDS", help="shorten the visibility timeout, so a failure comes back sooner")
+        if name == "send":
+            command.add_argument("--local", action="store_true", help="send to the queue `cloudqueue local` serves")
+            command.add_argument("queue", help="the queue name")
+            command.add_argument("body", help="the message body")
+            command.add_argument("--group", default="default", help="the message group, for FIFO queues")
         if name == "plan":
             command.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="text (a table on a terminal), json for CI, markdown for a pull request")
             command.add_argument("--graph", metavar="FILE", help="also write the resource graph: Mermaid (.mmd) or Graphviz DOT (.dot)")

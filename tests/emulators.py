@@ -11,7 +11,6 @@ reappear when their visibility timeout runs out, as SQS does.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -20,6 +19,7 @@ from typing import Callable
 from azure.functions.servicebus import ServiceBusMessage
 
 from cloudqueue_runtime import aws
+from components.local import lambda_record
 
 REGION = "us-east-1"
 SUBSCRIPTION = "projects/cloudqueue-dev/subscriptions/orders-gcp-subscription-04154db"
@@ -40,27 +40,7 @@ class EventSource:
 
     def record(self, message: dict) -> dict:
         """The record Lambda builds from one received message."""
-        attributes = {}
-        for name, value in message.get("MessageAttributes", {}).items():
-            binary = value.get("BinaryValue")
-            attributes[name] = {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": base64.b64encode(binary).decode() if binary is not None else None,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message["Attributes"],
-            "messageAttributes": attributes,
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": REGION,
-        }
+        return lambda_record(message, self.arn)
 
     def settle(self, records: list[dict], failed: set[str], reappear_now: bool) -> None:
         done = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(records) if r["messageId"] not in failed]
