@@ -11,6 +11,7 @@ reappear when their visibility timeout runs out, as SQS does.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
