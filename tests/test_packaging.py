@@ -18,6 +18,10 @@ from pulumi_mocks import REPO
 
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
+# One worker runs this file, so what it builds once (module-scoped) is built once.
+pytestmark = pytest.mark.xdist_group("wheel")
+
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:

@@ -12,7 +12,7 @@ import pytest
 
 from components import AzureQueue, Queue, SpecError
 from components.azure import SERVICE_BUS_DATA_RECEIVER, SERVICE_BUS_DATA_SENDER, STORAGE_BLOB_DATA_OWNER
-from pulumi_mocks import SUBSCRIPTION
+from pulumi_mocks import Engine, SUBSCRIPTION
 
 NAMESPACE = "azure-native:servicebus:Namespace"
 SB_QUEUE = "azure-native:servicebus:Queue"
@@ -29,6 +29,16 @@ def azure_args(base_spec: dict, **changes) -> dict:
     args = {k: v for k, v in base_spec.items() if k != "clouds"}
     consumer = {**args["consumer"], **changes.pop("consumer", {})}
     return {**args, **changes, "consumer": consumer}
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["preview", "up"])
+def default(request, tmp_path_factory):
+    """The component built once per module and mode from the baseline spec, for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("consumer")
+    (folder / "handler.py").write_text("def handle(message):\n    return message.json()\n")
+    engine = Engine(preview=request.param)
+    component = engine.run(lambda: AzureQueue("orders", {"consumer": {"code_path": str(folder), "handler": "handler.handle"}}))
+    return engine, component
 
 
 def build(engine, base_spec, name="orders", opts=None, **changes) -> AzureQueue:
@@ -80,8 +90,8 @@ def test_fifo_requires_sessions_on_the_queue_and_the_trigger(engine, base_spec):
     assert json.loads(files["host.json"])["extensions"]["serviceBus"]["maxConcurrentSessions"] == 4
 
 
-def test_namespace_is_standard_with_local_auth_disabled_and_tls_1_2(engine, base_spec):
-    build(engine, base_spec)
+def test_namespace_is_standard_with_local_auth_disabled_and_tls_1_2(default):
+    engine, _ = default
     namespace = engine.one(NAMESPACE)
     assert namespace.inputs["sku"] == {"name": "Standard", "tier": "Standard"}
     assert namespace.inputs["disableLocalAuth"] is True
@@ -89,8 +99,8 @@ def test_namespace_is_standard_with_local_auth_disabled_and_tls_1_2(engine, base
     assert engine.one(SB_QUEUE).inputs["namespaceName"] == namespace.outputs["name"]
 
 
-def test_function_app_is_https_only_with_a_system_identity_tls_1_2_and_no_ftp(engine, base_spec):
-    build(engine, base_spec)
+def test_function_app_is_https_only_with_a_system_identity_tls_1_2_and_no_ftp(default):
+    engine, _ = default
     app = engine.one(APP)
     assert app.inputs["httpsOnly"] is True
     assert app.inputs["identity"] == {"type": "SystemAssigned"}
@@ -116,8 +126,8 @@ def test_app_settings_connect_by_identity_and_hold_no_connection_string_or_key(e
     assert engine.one(STORAGE).inputs["allowSharedKeyAccess"] is False
 
 
-def test_function_identity_may_receive_from_this_queue_only(engine, base_spec):
-    build(engine, base_spec)
+def test_function_identity_may_receive_from_this_queue_only(default):
+    engine, _ = default
     principal = engine.one(APP).outputs["identity"]["principalId"]
     receiver = engine.one(ROLE, "-receiver")
     assert receiver.inputs == {
@@ -129,8 +139,8 @@ def test_function_identity_may_receive_from_this_queue_only(engine, base_spec):
     assert engine.one(SB_QUEUE).id.endswith("/queues/orders-queue")
 
 
-def test_function_identity_owns_blobs_of_the_package_storage_account_only(engine, base_spec):
-    build(engine, base_spec)
+def test_function_identity_owns_blobs_of_the_package_storage_account_only(default):
+    engine, _ = default
     owner = engine.one(ROLE, "-storage-owner")
     assert owner.inputs["roleDefinitionId"] == role_id(STORAGE_BLOB_DATA_OWNER)
     assert owner.inputs["scope"] == engine.one(STORAGE).id
@@ -173,8 +183,8 @@ def test_flex_consumption_plan_with_runtime_memory_and_scale_from_the_spec(engin
     assert engine.one(APP).inputs["serverFarmId"] == engine.one(PLAN).id
 
 
-def test_code_is_published_through_one_deploy_after_the_roles_exist(engine, base_spec):
-    build(engine, base_spec)
+def test_code_is_published_through_one_deploy_after_the_roles_exist(default):
+    engine, _ = default
     package = engine.one(PACKAGE)
     app = engine.one(APP).outputs["name"]
     assert package.inputs["scm_url"] == f"https://{app}.scm.azurewebsites.net"
@@ -183,8 +193,8 @@ def test_code_is_published_through_one_deploy_after_the_roles_exist(engine, base
     assert {engine.one(ROLE, "-receiver").urn, engine.one(ROLE, "-storage-owner").urn} <= set(package.dependencies)
 
 
-def test_package_holds_the_generated_trigger_host_json_user_code_and_runtime(engine, base_spec):
-    build(engine, base_spec)
+def test_package_holds_the_generated_trigger_host_json_user_code_and_runtime(default):
+    engine, _ = default
     files = package_files(engine)
     assert {"function_app.py", "host.json", "requirements.txt", "handler.py", "cloudqueue_runtime/azure.py", "cloudqueue_runtime/message.py"} <= set(files)
     assert b"azure-functions" in files["requirements.txt"]
@@ -233,8 +243,8 @@ def test_protect_covers_the_queue_and_the_shared_group_and_namespace_only(engine
     assert protected == [GROUP, NAMESPACE, SB_QUEUE]
 
 
-def test_without_protect_nothing_is_protected(engine, base_spec):
-    build(engine, base_spec)
+def test_without_protect_nothing_is_protected(default):
+    engine, _ = default
     assert not [r.name for r in engine.all() if r.protect]
 
 
@@ -257,8 +267,8 @@ def test_tags_reach_every_taggable_resource(engine, base_spec):
         assert resource.inputs["tags"] == {"team": "payments", "cloudqueue:queue": "orders"}
 
 
-def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
-    component = build(engine, base_spec)
+def test_outputs_are_the_ones_the_brief_lists(default):
+    engine, component = default
     queue = engine.one(SB_QUEUE).outputs["name"]
     assert engine.resolve(component.namespace_name) == engine.one(NAMESPACE).outputs["name"]
     assert engine.resolve(component.queue_name) == queue

@@ -9,7 +9,7 @@ import pytest
 
 from components import GcpQueue, Queue, SpecError
 from components.spec import NAME_LIMITS
-from pulumi_mocks import GCP_PROJECT, GCP_PROJECT_NUMBER, GCP_REGION
+from pulumi_mocks import Engine, GCP_PROJECT, GCP_PROJECT_NUMBER, GCP_REGION
 
 TOPIC = "gcp:pubsub/topic:Topic"
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
@@ -30,6 +30,16 @@ def gcp_args(base_spec: dict, **changes) -> dict:
     args = {k: v for k, v in base_spec.items() if k != "clouds"}
     consumer = {**args["consumer"], **changes.pop("consumer", {})}
     return {**args, **changes, "consumer": consumer}
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["preview", "up"])
+def default(request, tmp_path_factory):
+    """The component built once per module and mode from the baseline spec, for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("consumer")
+    (folder / "handler.py").write_text("def handle(message):\n    return message.json()\n")
+    engine = Engine(preview=request.param)
+    component = engine.run(lambda: GcpQueue("orders", {"consumer": {"code_path": str(folder), "handler": "handler.handle"}}))
+    return engine, component
 
 
 def build(engine, base_spec, name="orders", opts=None, **changes) -> GcpQueue:
@@ -60,34 +70,34 @@ def test_dead_letter_topic_has_a_pull_subscription_that_keeps_messages(engine, b
     assert "pushConfig" not in holder.inputs and "deadLetterPolicy" not in holder.inputs
 
 
-def test_pubsub_service_agent_can_publish_to_the_dead_letter_topic(engine, base_spec):
-    build(engine, base_spec)
+def test_pubsub_service_agent_can_publish_to_the_dead_letter_topic(default):
+    engine, _ = default
     (grant,) = [m for m in engine.all(TOPIC_MEMBER) if m.inputs["member"] == SERVICE_AGENT]
     assert (grant.inputs["topic"], grant.inputs["role"]) == (engine.one(TOPIC, "-dead-letter").id, "roles/pubsub.publisher")
 
 
-def test_pubsub_service_agent_can_subscribe_to_the_main_subscription(engine, base_spec):
-    build(engine, base_spec)
+def test_pubsub_service_agent_can_subscribe_to_the_main_subscription(default):
+    engine, _ = default
     grant = engine.one(SUBSCRIPTION_MEMBER)
     assert grant.inputs == {"subscription": main_subscription(engine).id, "role": "roles/pubsub.subscriber", "member": SERVICE_AGENT}
 
 
-def test_pubsub_service_agent_can_mint_tokens_as_the_invoker_only(engine, base_spec):
-    build(engine, base_spec)
+def test_pubsub_service_agent_can_mint_tokens_as_the_invoker_only(default):
+    engine, _ = default
     grant = engine.one(ACCOUNT_MEMBER)
     assert grant.inputs == {"serviceAccountId": account(engine, "push").outputs["name"], "role": "roles/iam.serviceAccountTokenCreator", "member": SERVICE_AGENT}
 
 
-def test_push_goes_to_the_function_url_with_an_oidc_token_from_the_invoker(engine, base_spec):
-    build(engine, base_spec)
+def test_push_goes_to_the_function_url_with_an_oidc_token_from_the_invoker(default):
+    engine, _ = default
     uri = engine.one(FUNCTION).outputs["serviceConfig"]["uri"]
     invoker = account(engine, "push").outputs["email"]
     assert main_subscription(engine).inputs["pushConfig"] == {"pushEndpoint": uri, "oidcToken": {"serviceAccountEmail": invoker, "audience": uri}}
     assert uri.startswith("https://") and uri.endswith(".a.run.app")
 
 
-def test_only_the_invoker_may_run_the_function(engine, base_spec):
-    build(engine, base_spec)
+def test_only_the_invoker_may_run_the_function(default):
+    engine, _ = default
     function = engine.one(FUNCTION)
     (grant,) = [m for m in engine.all(RUN_MEMBER)]
     assert grant.inputs == {
@@ -131,8 +141,8 @@ def test_function_is_http_internal_only_with_its_own_runtime_account(engine, bas
     assert function["location"] == GCP_REGION
 
 
-def test_source_is_uploaded_to_a_private_bucket_under_a_content_addressed_name(engine, base_spec):
-    build(engine, base_spec)
+def test_source_is_uploaded_to_a_private_bucket_under_a_content_addressed_name(default):
+    engine, _ = default
     bucket, source, function = engine.one(BUCKET), engine.one(OBJECT), engine.one(FUNCTION)
     assert bucket.inputs["uniformBucketLevelAccess"] is True and bucket.inputs["publicAccessPrevention"] == "enforced"
     assert function.inputs["buildConfig"]["source"] == {"storageSource": {"bucket": bucket.outputs["name"], "object": source.inputs["name"]}}
@@ -146,8 +156,8 @@ def test_source_is_uploaded_to_a_private_bucket_under_a_content_addressed_name(e
     assert len(open(source.inputs["source"].path, "rb").read()) < 50 * 1024
 
 
-def test_builds_run_as_a_dedicated_account_with_the_builder_role_only(engine, base_spec):
-    build(engine, base_spec)
+def test_builds_run_as_a_dedicated_account_with_the_builder_role_only(default):
+    engine, _ = default
     builder = engine.one(ACCOUNT, "-build")
     assert engine.one(FUNCTION).inputs["buildConfig"]["serviceAccount"] == builder.outputs["name"]
     grant = engine.one("gcp:projects/iAMMember:IAMMember")
@@ -182,8 +192,8 @@ def test_queues_sharing_a_key_share_one_key_grant(engine, base_spec):
     assert len(engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")) == 1
 
 
-def test_without_a_key_topics_use_google_managed_encryption(engine, base_spec):
-    build(engine, base_spec)
+def test_without_a_key_topics_use_google_managed_encryption(default):
+    engine, _ = default
     assert not [t for t in engine.all(TOPIC) if t.inputs.get("kmsKeyName")]
     assert not engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
 
@@ -205,8 +215,8 @@ def test_five_queues_share_one_source_bucket_and_builder_and_look_the_project_up
     assert sorted(engine.mocks.invokes) == LOOKUPS
 
 
-def test_project_lookups_run_once_for_a_single_queue(engine, base_spec):
-    build(engine, base_spec)
+def test_project_lookups_run_once_for_a_single_queue(default):
+    engine, _ = default
     assert sorted(engine.mocks.invokes) == LOOKUPS
 
 
@@ -216,8 +226,8 @@ def test_protect_covers_topics_and_subscriptions_only(engine, base_spec):
     assert protected == [SUBSCRIPTION, SUBSCRIPTION, TOPIC, TOPIC]
 
 
-def test_without_protect_nothing_is_protected(engine, base_spec):
-    build(engine, base_spec)
+def test_without_protect_nothing_is_protected(default):
+    engine, _ = default
     assert not [r.name for r in engine.all() if r.protect]
 
 
@@ -233,8 +243,8 @@ def test_every_child_is_parented_to_its_component(engine, base_spec):
         assert child.name.startswith(f"{owner.name}-"), child.name
 
 
-def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
-    component = build(engine, base_spec)
+def test_outputs_are_the_ones_the_brief_lists(default):
+    engine, component = default
     assert engine.resolve(component.topic_id) == engine.one(TOPIC, "-topic").id
     assert engine.resolve(component.subscription_id) == main_subscription(engine).id
     assert engine.resolve(component.dead_letter_topic_id) == engine.one(TOPIC, "-dead-letter").id

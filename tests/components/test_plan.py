@@ -17,6 +17,10 @@ from components import cli, plan
 from pulumi_mocks import REPO, Engine, load_stack_config
 from test_main_program import run_main
 
+# One worker runs this file, so what it builds once (module-scoped) is built once.
+pytestmark = pytest.mark.xdist_group("repo-plans")
+
+
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     code = cli.main(list(args))
