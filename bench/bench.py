@@ -86,6 +86,30 @@ def package_kb() -> dict[str, float]:
     return {cloud: len(artifact.build_bytes(code, files)) / 1024 for cloud, files in generated.items()}
 
 
+def requirements_figures() -> dict[str, float]:
+    """Build times and sizes of the example consumer's AWS zip with its requirements, cold and warm."""
+    import os
+    import tempfile
+
+    from components import artifact
+
+    code = REPO / "consumers" / "orders"
+    platform = artifact.lambda_platform("python3.12", "arm64")
+    figures = {}
+    os.environ[artifact.CACHE_ENV] = tempfile.mkdtemp(prefix="cloudqueue-cache-")  # cold: an empty cache
+    for label in ("cold", "warm"):
+        start = time.perf_counter()
+        installed = artifact.install_requirements(code, platform)
+        data = artifact.build_bytes(code, installed=installed)
+        figures[label] = time.perf_counter() - start
+    start = time.perf_counter()
+    bare = artifact.build_bytes(code)
+    figures["without"] = time.perf_counter() - start
+    figures["with_kb"], figures["without_kb"] = len(data) / 1024, len(bare) / 1024
+    del os.environ[artifact.CACHE_ENV]
+    return figures
+
+
 def timed_run(program, preview: bool = False) -> tuple[float, int]:
     from pulumi_mocks import Engine
 
@@ -104,7 +128,7 @@ def programs() -> dict[str, tuple]:
     code = REPO / "consumers" / "orders"
     spec = {"consumer": {"code_path": str(code), "handler": "handler.handle"}}
     resolved = validate("orders", {**spec, "clouds": ["aws", "azure", "gcp"]})
-    aws_package = artifact.build(code)
+    aws_package = artifact.build(code, platform=artifact.lambda_platform("python3.12", "arm64"))
     azure_package = artifact.build(code, generated=azure.generated_files(resolved))
     gcp_package = artifact.build(code, generated=gcp.generated_files(resolved))
 
@@ -238,6 +262,12 @@ def main() -> None:
         print(f"import cloudqueue, {program + ':':17} {cloudqueue_ms:6.0f} ms vs {providers_ms:6.0f} ms for the provider modules alone: {cloudqueue_ms / providers_ms:4.2f}x (target <= 1.10x for AWS only)")
     for cloud, size in package_kb().items():
         print(f"example package, {cloud + ':':6} {size:7.1f} KB   (target <= 50 KB, third-party dependencies apart)")
+    figures = requirements_figures()
+    print(
+        f"AWS zip with requirements.txt: cold {figures['cold'] * 1000:.0f} ms (pip, empty cache), warm {figures['warm'] * 1000:.0f} ms, "
+        f"without requirements {figures['without'] * 1000:.0f} ms: warm {figures['warm'] / figures['without']:.2f}x (target <= 1.2x); "
+        f"{figures['with_kb']:.0f} KB with the dependencies in the zip, {figures['without_kb']:.0f} KB without (no layer)"
+    )
     for cloud in ("aws", "azure", "gcp"):
         print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, best of 3):")
         print("  queues  resources  component s  raw s   ratio  ms/queue")

@@ -12,6 +12,10 @@ import base64
 import hashlib
 import io
 import os
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -57,13 +61,138 @@ def _files(root: Path, arcroot: str) -> list[tuple[str, Path]]:
     return found
 
 
-def build_bytes(code_path: Path, generated: Mapping[str, str] | None = None) -> bytes:
+# --- Third-party requirements, installed for the function's own platform ------------------------
+
+REQUIREMENTS = "requirements.txt"
+CACHE_ENV = "CLOUDQUEUE_CACHE_DIR"
+_PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^,;\s]+(\s*;.*)?$")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where a function runs, as pip names it."""
+
+    description: str
+    """For errors: the service, the platform and the interpreter."""
+    pip_platforms: tuple[str, ...]
+    """Platform tags pip may take binary wheels for."""
+    python_version: str
+    """`3.12` for python3.12."""
+
+
+def lambda_platform(runtime: str, architecture: str) -> Platform:
+    """AWS Lambda's platform: Amazon Linux (glibc 2.26 and later) on the function's architecture."""
+    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[architecture]
+    version = runtime.removeprefix("python")
+    return Platform(f"AWS Lambda (manylinux {machine}, CPython {version}, binary wheels only)", (f"manylinux2014_{machine}", f"manylinux_2_28_{machine}"), version)
+
+
+def requirement_lines(code_path: Path) -> list[str]:
+    """The requirement lines of the consumer's requirements.txt (comments and blanks dropped)."""
+    path = code_path / REQUIREMENTS
+    if not path.is_file():
+        return []
+    lines = (line.split(" #", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def unpinned(code_path: Path) -> list[str]:
+    """Requirements without an exact `==` pin: a later deploy may get other code than this one."""
+    return [line for line in requirement_lines(code_path) if not line.startswith("-") and not _PINNED.match(line)]
+
+
+def merged_requirements(code_path: Path, package: str, requirement: str) -> str:
+    """The consumer's requirements.txt plus `requirement`, which the generated entry point needs.
+
+    A consumer that names `package` itself keeps its own line; `conflicting_pin` rejects a pin
+    outside what the entry point supports before anything is built.
+    """
+    lines = requirement_lines(code_path)
+    if not any(_requirement_name(line) == _normalise(package) for line in lines):
+        lines.append(requirement)
+    return "\n".join(lines) + "\n"
+
+
+def conflicting_pin(code_path: Path, requirement: str) -> str | None:
+    """The consumer's line for `requirement`'s package when its pinned version falls outside it."""
+    from packaging.requirements import Requirement
+
+    wanted = Requirement(requirement)
+    for line in requirement_lines(code_path):
+        if _requirement_name(line) != _normalise(wanted.name):
+            continue
+        pins = [spec.version for spec in Requirement(line.split(";")[0]).specifier if spec.operator in ("==", "===")]
+        if pins and not any(wanted.specifier.contains(pin, prereleases=True) for pin in pins):
+            return line
+    return None
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(line: str) -> str:
+    match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return _normalise(match.group(1)) if match else ""
+
+
+class RequirementsError(Exception):
+    """A requirement pip cannot install for the function's platform."""
+
+    def __init__(self, package: str, detail: str):
+        self.package, self.detail = package, detail
+        super().__init__(f"{package}: {detail}")
+
+
+def cache_dir() -> Path:
+    """Where installed requirements are kept between runs: $CLOUDQUEUE_CACHE_DIR or the user cache."""
+    configured = os.environ.get(CACHE_ENV)
+    return Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cloudqueue" / "requirements"
+
+
+def install_requirements(code_path: Path, platform: Platform) -> Path | None:
+    """Install the consumer's requirements for `platform`, once per requirements, platform and Python.
+
+    Binary wheels only: nothing is compiled on this machine for another one. The result is cached
+    by a hash of all three and reused, so a second program run installs nothing.
+    """
+    lines = requirement_lines(code_path)
+    if not lines:
+        return None
+    key = hashlib.sha256("\n".join([*sorted(lines), *platform.pip_platforms, platform.python_version]).encode()).hexdigest()[:32]
+    target = cache_dir() / key
+    if (target / ".complete").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=target.parent))
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(staging), "--python-version", platform.python_version, "--implementation", "cp", "--only-binary=:all:",
+    ]
+    for tag in platform.pip_platforms:
+        command += ["--platform", tag]
+    result = subprocess.run([*command, *lines], capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+        missing = next((m.group(1) for line in errors if (m := re.search(r"No matching distribution found for (\S+)", line))), None)
+        raise RequirementsError(missing or "requirements.txt", errors[-1] if errors else result.stderr.strip()[-300:])
+    (staging / ".complete").write_text(key)
+    try:
+        staging.rename(target)  # atomic: concurrent runs never see half an install
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another run finished first
+    return target
+
+
+def build_bytes(code_path: Path, generated: Mapping[str, str] | None = None, installed: Path | None = None) -> bytes:
     """Zip `code_path` at the archive root, the runtime as `cloudqueue_runtime/`, and `generated` files.
 
     A generated file replaces a user file of the same name; the spec rejects such a clash
     before anything is built, so here it only guards the archive against duplicate entries.
     """
-    contents = {arcname.removeprefix("./"): source.read_bytes() for arcname, source in _files(code_path, ".") + _files(RUNTIME_DIR, "cloudqueue_runtime")}
+    sources = (_files(installed, ".") if installed else []) + _files(code_path, ".") + _files(RUNTIME_DIR, "cloudqueue_runtime")
+    contents = {arcname.removeprefix("./"): source.read_bytes() for arcname, source in sources if not arcname.endswith("/.complete")}
     contents.update({arcname: text.encode("utf-8") for arcname, text in (generated or {}).items()})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -78,7 +207,7 @@ def build_bytes(code_path: Path, generated: Mapping[str, str] | None = None) -> 
 _built: dict[tuple, Artifact] = {}
 
 
-def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, str] | None = None) -> Artifact:
+def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, str] | None = None, platform: Platform | None = None) -> Artifact:
     """Build (once per process and content) the artifact for `code_path`; return where it is.
 
     The zip is content-addressed, so queues that share code share one file, and a rebuild of
@@ -90,10 +219,11 @@ def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, 
         (str(p), p.stat().st_mtime_ns, p.stat().st_size) for _, p in _files(code_path, ".") + _files(RUNTIME_DIR, "rt")
     )
     generated_items = tuple(sorted((generated or {}).items()))
-    key = (str(out_dir), stamp, generated_items)
+    key = (str(out_dir), stamp, generated_items, platform)
     if key in _built and _built[key].path.exists():
         return _built[key]
-    data = build_bytes(code_path, dict(generated_items))
+    installed = install_requirements(code_path, platform) if platform else None
+    data = build_bytes(code_path, dict(generated_items), installed)
     digest = hashlib.sha256(data).digest()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{digest.hex()}.zip"

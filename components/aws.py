@@ -7,12 +7,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import artifact, program
-from .spec import CloudQueueArgs, QueueSpec, validate
+from .spec import LAMBDA_ARCHITECTURE, CloudQueueArgs, QueueSpec, validate
 from cloudqueue_runtime._handler import HANDLER_ENV
 
 LAMBDA_HANDLER = "cloudqueue_runtime.aws.handler"
-# Graviton costs about 20% less than x86 per GB-second for the same work; the runtime is pure Python.
-LAMBDA_ARCHITECTURE = "arm64"
 # Finite retention keeps log cost bounded; 30 days covers a monthly incident review.
 LOG_RETENTION_DAYS = 30
 # KMS data keys are reused for 5 minutes (SQS's default), trading a little key freshness for
@@ -210,7 +208,8 @@ class AwsQueue(pulumi.ComponentResource):
             statements.append({"Sid": "DecryptThisQueue", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn, "Condition": kms_via_sqs})
         role_policy = aws.iam.RolePolicy(f"{name}-consumer-policy", role=role.id, policy=_policy(*statements), opts=stateless)
 
-        package = artifact.build(consumer.code_path)
+        # Requirements go into the function zip, installed for Lambda's platform (see README).
+        package = artifact.build(consumer.code_path, platform=artifact.lambda_platform(consumer.runtime, LAMBDA_ARCHITECTURE))
         # Lambda and the event source mapping check the role's permissions on create.
         after_policy = pulumi.ResourceOptions.merge(stateless, pulumi.ResourceOptions(depends_on=[role_policy]))
         function = aws.lambda_.Function(

@@ -17,6 +17,7 @@ import pulumi_azure_native as azure
 from . import artifact, program
 from .azure_publish import FunctionAppPackage
 from .spec import (
+    AZURE_FUNCTIONS_REQUIREMENT,
     CloudQueueArgs,
     QueueSpec,
     SpecError,
@@ -230,18 +231,11 @@ def consume(message: func.ServiceBusMessage) -> None:
 '''
 
 
-def _requirements(spec: QueueSpec) -> str:
-    # The v2 model imports azure.functions; the remote build installs it with the user's own.
-    user = spec.consumer.code_path / "requirements.txt"
-    lines = user.read_text(encoding="utf-8").splitlines() if user.is_file() else []
-    if not any(line.strip().lower().startswith("azure-functions") for line in lines):
-        lines.append("azure-functions")
-    return "\n".join(lines) + "\n"
-
-
 def generated_files(spec: QueueSpec) -> dict[str, str]:
     """The files cloudqueue adds to the Azure package next to the user's code."""
-    return {"function_app.py": function_app_py(spec), "host.json": host_json(spec), "requirements.txt": _requirements(spec)}
+    # The remote build installs these (the v2 model imports azure.functions) on the plan itself.
+    requirements = artifact.merged_requirements(spec.consumer.code_path, "azure-functions", AZURE_FUNCTIONS_REQUIREMENT)
+    return {"function_app.py": function_app_py(spec), "host.json": host_json(spec), "requirements.txt": requirements}
 
 
 class AzureQueue(pulumi.ComponentResource):

@@ -18,11 +18,10 @@ import pulumi
 import pulumi_gcp as gcp
 
 from . import artifact, program
-from .spec import CloudQueueArgs, QueueSpec, gcp_labels, validate
+from .spec import FUNCTIONS_FRAMEWORK, CloudQueueArgs, QueueSpec, gcp_labels, validate
 from cloudqueue_runtime._handler import HANDLER_ENV
 
 ENTRY_POINT = "consume"
-FUNCTIONS_FRAMEWORK = "functions-framework>=3.5,<4"
 # Retry with exponential backoff between Pub/Sub's limits (10 s .. 600 s), so a failing
 # consumer is not hammered while its messages work towards the dead-letter topic.
 RETRY_MINIMUM_BACKOFF = "10s"
@@ -146,17 +145,10 @@ def {ENTRY_POINT}(request):
 '''
 
 
-def _requirements(spec: QueueSpec) -> str:
-    user = spec.consumer.code_path / "requirements.txt"
-    lines = user.read_text(encoding="utf-8").splitlines() if user.is_file() else []
-    if not any(line.strip().lower().startswith("functions-framework") for line in lines):
-        lines.append(FUNCTIONS_FRAMEWORK)
-    return "\n".join(lines) + "\n"
-
-
 def generated_files(spec: QueueSpec) -> dict[str, str]:
     """The files cloudqueue adds to the Google Cloud source next to the user's code."""
-    return {"main.py": main_py(), "requirements.txt": _requirements(spec)}
+    # Cloud Build installs these from the source; the entry point needs the Functions Framework.
+    return {"main.py": main_py(), "requirements.txt": artifact.merged_requirements(spec.consumer.code_path, "functions-framework", FUNCTIONS_FRAMEWORK)}
 
 
 class GcpQueue(pulumi.ComponentResource):

@@ -231,6 +231,13 @@ GENERATED_FILES = {
     "gcp": ("main.py",),
 }
 
+# Graviton costs about 20% less than x86 per GB-second for the same work; requirements are
+# installed for it (binary wheels for aarch64).
+LAMBDA_ARCHITECTURE = "arm64"
+# What the generated entry points import, merged into the consumer's requirements.txt.
+AZURE_FUNCTIONS_REQUIREMENT = "azure-functions>=1.20,<2"
+FUNCTIONS_FRAMEWORK = "functions-framework>=3.5,<4"
+
 # Pub/Sub (GCP) labels: at most 64, keys and values lowercase letters, digits, '_' and '-', 63 long.
 GCP_MAX_LABELS = 64
 
@@ -409,7 +416,28 @@ def validate(name: str, args: Mapping[str, Any], base_dir: Optional[Path] = None
         issues.extend(rule(spec, path))
     if issues:
         raise SpecError(issues)
+    _warn_unpinned(spec, path)
     return spec
+
+
+class UnpinnedRequirementsWarning(UserWarning):
+    """A consumer requirement without an exact pin: two deploys of the same code may differ."""
+
+
+def _warn_unpinned(spec: QueueSpec, path: str) -> None:
+    from . import artifact
+
+    loose = artifact.unpinned(spec.consumer.code_path)
+    if loose:
+        import warnings
+
+        warnings.warn(
+            UnpinnedRequirementsWarning(
+                f"{path}.consumer.code_path: requirements.txt does not pin {', '.join(repr(line) for line in loose)}; "
+                f"reproducible deploys need exact versions (name==version)"
+            ),
+            stacklevel=3,
+        )
 
 
 def validate_all(queues: Any, base_dir: Optional[Path] = None) -> dict[str, QueueSpec]:
@@ -813,6 +841,31 @@ def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
     return [f"{field}.handler: {module_file.name} defines no top-level {consumer.handler_function!r}"]
 
 
+def _rule_requirements(spec: QueueSpec, path: str) -> list[str]:
+    """The consumer's requirements install for every targeted cloud, before anything is registered."""
+    from . import artifact
+
+    field = f"{path}.consumer.code_path"
+    issues = []
+    for cloud, requirement in (("azure", AZURE_FUNCTIONS_REQUIREMENT), ("gcp", FUNCTIONS_FRAMEWORK)):
+        line = artifact.conflicting_pin(spec.consumer.code_path, requirement) if cloud in spec.clouds else None
+        if line:
+            issues.append(
+                f"{field}: requirements.txt pins {line!r}, but the {CLOUD_NAMES[cloud]} entry point cloudqueue generates needs "
+                f"{requirement!r}; pin a version in that range or drop the line (when {cloud} is targeted)"
+            )
+    if "aws" in spec.clouds and spec.consumer.runtime in RUNTIMES and spec.consumer.code_path.is_dir():
+        platform = artifact.lambda_platform(spec.consumer.runtime, LAMBDA_ARCHITECTURE)
+        try:
+            artifact.install_requirements(spec.consumer.code_path, platform)
+        except artifact.RequirementsError as error:
+            issues.append(
+                f"{field}: requirements.txt: {error.package} cannot be installed for {platform.description}: {error.detail}; "
+                f"pin a version that publishes a wheel for this platform, or drop the compiled extra (when aws is targeted)"
+            )
+    return issues
+
+
 # Order matters only for readability of the combined error.
 RULES: tuple[Rule, ...] = (
     _rule_clouds,
@@ -828,4 +881,5 @@ RULES: tuple[Rule, ...] = (
     _rule_runtime,
     _rule_consumer_code,
     _rule_generated_files,
+    _rule_requirements,
 )
