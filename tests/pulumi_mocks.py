@@ -6,11 +6,15 @@ them; this module adds what only the tests need: the repository root and its sta
 
 from __future__ import annotations
 
+import os
+import runpy
 from pathlib import Path
+
+import pulumi
 
 from components.cli import read_stack_config
 from components.mocks import *  # noqa: F401,F403 - the mocks' names, for the tests
-from components.mocks import flatten_config
+from components.mocks import Engine, flatten_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,3 +22,35 @@ REPO = Path(__file__).resolve().parent.parent
 def load_stack_config(stack: str) -> dict[str, str]:
     """Pulumi.<stack>.yaml, flattened the way the Pulumi CLI hands config to a program."""
     return flatten_config(read_stack_config(REPO, stack))
+
+
+def run_main(engine: Engine, config: dict[str, str]) -> dict:
+    """Run this repository's __main__.py with `config` on `engine`; return its stack outputs, resolved."""
+
+    def program():
+        pulumi.runtime.set_all_config(config)
+        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+        return pulumi.runtime.get_root_resource().outputs
+
+    outputs = engine.run(program)
+    return {name: engine.resolve(value) for name, value in outputs.items()}
+
+
+_RAN: dict[tuple[str, bool], tuple[Engine, dict]] = {}
+
+
+def ran_stack(stack: str, preview: bool) -> tuple[Engine, dict]:
+    """This repository's program run once per test process with Pulumi.<stack>.yaml: (engine, outputs).
+
+    Tests that only read what the unchanged stack registers share it; the files put it in one
+    xdist group, so each stack and mode runs once.
+    """
+    if (stack, preview) not in _RAN:
+        previous = Path.cwd()
+        os.chdir(REPO)  # as `pulumi up` runs the program, from the project folder
+        try:
+            engine = Engine(preview=preview, stack=stack)
+            _RAN[stack, preview] = engine, run_main(engine, load_stack_config(stack))
+        finally:
+            os.chdir(previous)
+    return _RAN[stack, preview]

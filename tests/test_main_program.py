@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import runpy
 
 import pulumi
 import pytest
 
 from components import SpecError
 from components.spec import iso8601_duration, validate
-from pulumi_mocks import Engine, REPO, load_stack_config
+from pulumi_mocks import REPO, Engine, load_stack_config, ran_stack, run_main
 
-
-def run_main(engine: Engine, config: dict[str, str]) -> dict:
-    def program():
-        pulumi.runtime.set_all_config(config)
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        return pulumi.runtime.get_root_resource().outputs
-
-    outputs = engine.run(program)
-    return {name: engine.resolve(value) for name, value in outputs.items()}
+pytestmark = pytest.mark.xdist_group("stacks")  # the unchanged stacks run once per worker (ran_stack)
 
 
 OUTPUTS = {
@@ -31,9 +22,8 @@ OUTPUTS = {
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
-def test_dev_stack_builds_each_configured_queue_on_three_clouds_and_exports_outputs_by_cloud(in_repo, preview):
-    engine = Engine(preview=preview, stack="dev")
-    outputs = run_main(engine, load_stack_config("dev"))
+def test_dev_stack_builds_each_configured_queue_on_three_clouds_and_exports_outputs_by_cloud(preview):
+    engine, outputs = ran_stack("dev", preview)
     assert {cloud: set(values) for cloud, values in outputs["orders"].items()} == OUTPUTS
     assert outputs["orders"]["aws"]["queue_url"] == engine.one("aws:sqs/queue:Queue", "orders-aws-queue").outputs["url"]
     assert outputs["orders"]["azure"]["dead_letter_path"] == "orders-azure-queue/$DeadLetterQueue"
@@ -44,9 +34,8 @@ def test_dev_stack_builds_each_configured_queue_on_three_clouds_and_exports_outp
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_cloud_gets_the_same_attempts_and_equivalent_retention_and_visibility(in_repo, stack):
-    engine = Engine(preview=False, stack=stack)
-    run_main(engine, load_stack_config(stack))
+def test_every_cloud_gets_the_same_attempts_and_equivalent_retention_and_visibility(stack):
+    engine, _ = ran_stack(stack, False)
     queues = json.loads(load_stack_config(stack)["cloudqueue:queues"])
     for name in queues:
         spec = validate(name, queues[name], base_dir=REPO)
@@ -73,9 +62,8 @@ def test_every_cloud_gets_the_same_attempts_and_equivalent_retention_and_visibil
         assert service_bus.inputs["requiresSession"] is spec.fifo and pubsub.inputs["enableMessageOrdering"] is spec.fifo
 
 
-def test_azure_and_gcp_shared_pieces_are_created_once_per_stack(in_repo):
-    engine = Engine(preview=False, stack="prod")
-    run_main(engine, load_stack_config("prod"))
+def test_azure_and_gcp_shared_pieces_are_created_once_per_stack():
+    engine, _ = ran_stack("prod", False)
     assert len(engine.all("azure-native:servicebus:Namespace")) == 1 and len(engine.all("azure-native:servicebus:Queue")) == 2
     assert len(engine.all("gcp:storage/bucket:Bucket")) == 1 and len(engine.all("gcp:cloudfunctionsv2/function:Function")) == 2
     assert sorted(engine.mocks.invokes) == [
@@ -88,11 +76,9 @@ def test_azure_and_gcp_shared_pieces_are_created_once_per_stack(in_repo):
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
-def test_prod_stack_protects_every_queue_and_dead_letter_queue(in_repo, preview):
-    engine = Engine(preview=preview, stack="prod")
-    config = load_stack_config("prod")
-    assert config["cloudqueue:protect"] == "true"
-    outputs = run_main(engine, config)
+def test_prod_stack_protects_every_queue_and_dead_letter_queue(preview):
+    assert load_stack_config("prod")["cloudqueue:protect"] == "true"
+    engine, outputs = ran_stack("prod", preview)
     assert set(outputs) >= {"orders", "payments"}
     data_types = {
         "aws:sqs/queue:Queue",

@@ -14,11 +14,10 @@ import pytest
 import yaml
 
 from components import cli, plan
-from pulumi_mocks import REPO, Engine, load_stack_config
-from test_main_program import run_main
+from pulumi_mocks import REPO, ran_stack
 
 # One worker runs this file, so what it builds once (module-scoped) is built once.
-pytestmark = pytest.mark.xdist_group("repo-plans")
+pytestmark = pytest.mark.xdist_group("stacks")
 
 
 
@@ -56,9 +55,8 @@ def repo_plans(monkeypatch):
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_plan_holds_exactly_what_the_stack_program_registers(in_repo, stack):
-    engine = Engine(preview=True, stack=stack)
-    run_main(engine, load_stack_config(stack))
+def test_plan_holds_exactly_what_the_stack_program_registers(stack):
+    engine, _ = ran_stack(stack, True)
     expected = Counter((r.type, r.name) for r in engine.all() if r.custom)
     result = built(stack)
     planned = Counter((r.type, r.name) for clouds in result.queues.values() for items in clouds.values() for r in items)

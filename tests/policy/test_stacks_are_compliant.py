@@ -6,8 +6,9 @@ import pytest
 
 from components.policy_check import stack_policy_config
 from policy_harness import Analyzer, mandatory
-from pulumi_mocks import REPO, Engine, load_stack_config
-from test_main_program import run_main
+from pulumi_mocks import REPO, Engine, load_stack_config, ran_stack, run_main
+
+pytestmark = pytest.mark.xdist_group("stacks")  # the unchanged stacks run once per worker (ran_stack)
 
 
 def policy_config(stack: str) -> dict:
@@ -23,9 +24,8 @@ def test_the_stacks_policy_config_asks_for_protection_exactly_when_the_stack_pro
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_stack_has_no_mandatory_violation_on_any_cloud(in_repo, stack, preview):
-    engine = Engine(preview=preview, stack=stack)
-    run_main(engine, load_stack_config(stack))
+def test_stack_has_no_mandatory_violation_on_any_cloud(stack, preview):
+    engine, _ = ran_stack(stack, preview)
     types = {r.type.split(":")[0] for r in engine.all() if r.custom}
     assert {"aws", "azure-native", "gcp"} <= types
     violations = Analyzer(policy_config(stack)).program(engine.all())

@@ -1,0 +1,152 @@
+"""A consumer's requirements.txt on every cloud: built for each function's platform, cached, reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform as host
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from components import AwsQueue, Queue, SpecError, artifact
+from components.spec import UnpinnedRequirementsWarning, validate
+from pulumi_mocks import Engine
+
+pytestmark = pytest.mark.xdist_group("requirements")  # one worker: the wheels are fetched once
+
+PURE, COMPILED = "six==1.17.0", "orjson==3.10.12"
+LAMBDA = artifact.lambda_platform("python3.12", "arm64")
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    """Lambda-platform wheels of the two requirements, fetched once; every install below uses only these."""
+    folder = tmp_path_factory.mktemp("wheels")
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(folder), "--only-binary=:all:",
+               "--python-version", LAMBDA.python_version, "--implementation", "cp", *[a for tag in LAMBDA.pip_platforms for a in ("--platform", tag)], PURE, COMPILED]
+    subprocess.run(command, check=True, capture_output=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def offline(wheels, shared_cache, monkeypatch):
+    """pip sees only the prepared wheels (no index); installs share one cache in this module."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    monkeypatch.setenv(artifact.CACHE_ENV, str(shared_cache))
+    return shared_cache
+
+
+@pytest.fixture
+def consumer(tmp_path) -> Path:
+    folder = tmp_path / "consumer"
+    folder.mkdir()
+    (folder / "handler.py").write_text("import six\n\nused = []\n\ndef handle(message):\n    used.append(six.__file__)\n")
+    (folder / "requirements.txt").write_text(f"{PURE}\n{COMPILED}  # fast JSON\n")
+    return folder
+
+
+def aws_zip(engine: Engine) -> Path:
+    return Path(engine.one("aws:lambda/function:Function").inputs["code"].path)
+
+
+def test_the_aws_zip_holds_pure_and_compiled_packages_built_for_the_functions_architecture(offline, consumer):
+    engine = Engine(preview=False)
+    engine.run(lambda: AwsQueue("orders", {"consumer": {"code_path": str(consumer), "handler": "handler.handle"}}))
+    names = zipfile.ZipFile(aws_zip(engine)).namelist()
+    assert "six.py" in names and "handler.py" in names and "cloudqueue_runtime/aws.py" in names
+    (extension,) = [n for n in names if n.startswith("orjson/") and n.endswith(".so")]
+    assert "aarch64-linux-gnu" in extension and "cpython-312" in extension
+    assert host.machine() not in extension or host.machine() == "aarch64"
+
+
+def test_the_handler_imports_the_pure_package_from_the_extracted_artifact(offline, consumer, tmp_path):
+    engine = Engine(preview=False)
+    engine.run(lambda: AwsQueue("orders", {"consumer": {"code_path": str(consumer), "handler": "handler.handle"}}))
+    site = tmp_path / "task"
+    zipfile.ZipFile(aws_zip(engine)).extractall(site)
+    # -S: no site-packages at all, like Lambda's task root holding only the artifact and the stdlib.
+    code = (
+        "import os, sys; from cloudqueue_runtime import aws; "
+        "aws.handler({'Records': [{'messageId': 'm1', 'body': '{}', 'attributes': {'ApproximateReceiveCount': '1'}}]}, None); "
+        "import handler; print(handler.used[0])"
+    )
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=site, env={**os.environ, "PYTHONPATH": str(site), "CLOUDQUEUE_HANDLER": "handler.handle"}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == site / "six.py"
+
+
+def test_azure_and_gcp_get_the_requirements_for_their_own_builds(offline, consumer):
+    from components import azure, gcp
+
+    spec = validate("orders", {"clouds": ["azure", "gcp"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}})
+    azure_requirements = azure.generated_files(spec)["requirements.txt"].splitlines()
+    gcp_requirements = gcp.generated_files(spec)["requirements.txt"].splitlines()
+    assert azure_requirements == [PURE, COMPILED, "azure-functions>=1.20,<2"]  # Flex remote build installs them
+    assert gcp_requirements == [PURE, COMPILED, "functions-framework>=3.5,<4"]  # Cloud Build installs them
+    for files in (azure.generated_files(spec), gcp.generated_files(spec)):
+        names = zipfile.ZipFile(__import__("io").BytesIO(artifact.build_bytes(consumer, files))).namelist()
+        assert "six.py" not in names and not [n for n in names if n.startswith("orjson/")]
+
+
+def test_the_same_requirements_give_the_same_bytes_and_a_new_pin_changes_them(offline, consumer, tmp_path):
+    first = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
+    again = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
+    assert hashlib.sha256(first).digest() == hashlib.sha256(again).digest()
+    (consumer / "requirements.txt").write_text(f"{PURE}\n")
+    changed = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
+    assert hashlib.sha256(changed).digest() != hashlib.sha256(first).digest()
+
+
+def test_installs_are_cached_by_requirements_platform_and_python_where_the_user_says(offline, consumer, monkeypatch, tmp_path):
+    monkeypatch.setenv(artifact.CACHE_ENV, str(tmp_path / "my-cache"))
+    first = artifact.install_requirements(consumer, LAMBDA)
+    assert first.parent == tmp_path / "my-cache" and (first / ".complete").exists()
+    pip = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip ran again for cached requirements"))
+    assert artifact.install_requirements(consumer, LAMBDA) == first
+    monkeypatch.setattr(subprocess, "run", pip)
+    with pytest.raises(artifact.RequirementsError):  # x86_64 is another key: a new install, and no such wheel was prepared
+        artifact.install_requirements(consumer, artifact.lambda_platform("python3.12", "x86_64"))
+
+
+@pytest.mark.parametrize(
+    ("line", "package"),
+    [("no-such-package-cloudqueue==1.0", "no-such-package-cloudqueue==1.0"), ("orjson==0.0.1", "orjson==0.0.1")],
+    ids=["unknown", "no-wheel-for-the-platform"],
+)
+def test_an_uninstallable_requirement_is_a_spec_error_and_registers_nothing(offline, consumer, line, package):
+    (consumer / "requirements.txt").write_text(f"{PURE}\n{line}\n")
+    engine = Engine(preview=False)
+    with pytest.raises(SpecError) as caught:
+        engine.run(lambda: Queue("orders", {"clouds": ["aws"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}}))
+    (issue,) = caught.value.issues
+    assert issue.startswith(f"queues.orders.consumer.code_path: requirements.txt: {package} cannot be installed for AWS Lambda (manylinux aarch64, CPython 3.12, binary wheels only): ")
+    assert issue.endswith("pin a version that publishes a wheel for this platform, or drop the compiled extra (when aws is targeted)")
+    assert engine.all() == []
+
+
+@pytest.mark.parametrize(("cloud", "line", "needed"), [("gcp", "functions-framework==2.1.0", "functions-framework>=3.5,<4"), ("azure", "azure-functions==2.0.0", "azure-functions>=1.20,<2")])
+def test_a_pin_that_conflicts_with_the_generated_entry_point_is_refused(consumer, cloud, line, needed):
+    (consumer / "requirements.txt").write_text(f"{line}\n")
+    with pytest.raises(SpecError) as caught:
+        validate("orders", {"clouds": [cloud], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}})
+    assert caught.value.issues == [
+        f"queues.orders.consumer.code_path: requirements.txt pins {line!r}, but the {'Google Cloud' if cloud == 'gcp' else 'Azure'} entry point "
+        f"cloudqueue generates needs {needed!r}; pin a version in that range or drop the line (when {cloud} is targeted)"
+    ]
+
+
+def test_unpinned_requirements_are_named_in_a_warning(consumer):
+    (consumer / "requirements.txt").write_text("six\nrequests>=2\nattrs==23.2.0\n")
+    with pytest.warns(UnpinnedRequirementsWarning, match=r"does not pin 'six', 'requests>=2'; reproducible deploys need exact versions"):
+        validate("orders", {"clouds": ["gcp"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}})
