@@ -54,3 +54,13 @@ def in_repo(monkeypatch) -> Path:
     monkeypatch.chdir(REPO)
     return REPO
 
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["preview", "up"])
+def default(request, tmp_path_factory):
+    """The test module's COMPONENT built once per mode from the baseline spec, for tests that only read it."""
+    folder = tmp_path_factory.mktemp("consumer")
+    (folder / "handler.py").write_text("def handle(message):\n    return message.json()\n")
+    engine = Engine(preview=request.param)
+    component = engine.run(lambda: request.module.COMPONENT("orders", {"consumer": {"code_path": str(folder), "handler": "handler.handle"}}))
+    return engine, component

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from cloudqueue_runtime import _handler
+from emulators import REGION
 
 
 @pytest.fixture
@@ -38,3 +41,12 @@ def recording_handler(user_module) -> str:
     """Install a handler that records each message, parses it as JSON and raises when it asks to fail."""
     user_module(_RECORDING_HANDLER)
     return _RECORDING_HANDLER
+
+
+@pytest.fixture
+def sqs(monkeypatch):
+    """An SQS client on moto, with throwaway credentials."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cloudqueue_runtime import aws
-from emulators import REGION, EventSource
+from emulators import EventSource
 
 
 FAIL_ON_ORDER = """
@@ -28,14 +25,6 @@ def handle(message):
         raise RuntimeError(f"cannot process order {order['n']}")
 FAILING = FAILING_SET
 """
-
-
-@pytest.fixture
-def sqs(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield boto3.client("sqs", region_name=REGION)
 
 
 def make_queues(sqs, fifo: bool = False, max_receive_count: int = 3) -> tuple[str, str]:

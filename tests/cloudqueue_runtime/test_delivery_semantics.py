@@ -17,17 +17,15 @@ import uuid
 import zipfile
 from collections import Counter
 
-import boto3
 import functions_framework
 import pytest
-from moto import mock_aws
 
 from components import AwsQueue, artifact
 from components import azure as azure_component
 from components import gcp as gcp_component
 from components.spec import validate
 from pulumi_mocks import Engine
-from emulators import REGION, EventSourceMapping, PushSubscription, ServiceBusQueue, SqsClock, create_queues_like_the_component, drain_messages
+from emulators import EventSourceMapping, PushSubscription, ServiceBusQueue, SqsClock, create_queues_like_the_component, drain_messages
 
 SENT = 500
 
@@ -54,14 +52,6 @@ def handle(message):
 
 def kinds(count: int) -> Counter:
     return Counter("poison" if n % 20 == 0 else "transient" if n % 10 == 5 else "healthy" for n in range(count))
-
-
-@pytest.fixture
-def sqs(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield boto3.client("sqs", region_name=REGION)
 
 
 @pytest.fixture

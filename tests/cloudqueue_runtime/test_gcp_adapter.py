@@ -7,9 +7,7 @@ redelivers otherwise, and forwards a message to the dead-letter topic once
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
 import zipfile
 
 import functions_framework

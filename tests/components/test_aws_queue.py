@@ -11,6 +11,7 @@ import pytest
 from components import AwsQueue, Queue, SpecError
 from components.spec import AWS_MAX_QUEUE_NAME
 from pulumi_mocks import ACCOUNT, REGION
+from specs import single_cloud_args
 
 QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
@@ -21,14 +22,12 @@ QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
 
 
-def aws_args(base_spec: dict, **changes) -> dict:
-    args = {k: v for k, v in base_spec.items() if k != "clouds"}
-    consumer = {**args["consumer"], **changes.pop("consumer", {})}
-    return {**args, **changes, "consumer": consumer}
+COMPONENT = AwsQueue
+"""The component the shared `default` fixture (conftest.py) builds once per mode."""
 
 
 def build(engine, base_spec, name="orders", opts=None, **changes) -> AwsQueue:
-    return engine.run(lambda: AwsQueue(name, aws_args(base_spec, **changes), opts))
+    return engine.run(lambda: AwsQueue(name, single_cloud_args(base_spec, **changes), opts))
 
 
 def statements(document: dict) -> list[dict]:
@@ -257,7 +256,7 @@ def test_user_tags_reach_every_taggable_resource(engine, base_spec):
 @pytest.mark.parametrize("count", [1, 5])
 def test_provider_lookups_run_once_per_program_not_once_per_queue(engine, base_spec, count):
     def program():
-        return [AwsQueue(f"q{i}", aws_args(base_spec, encryption_keys={"aws": KEY_ARN})) for i in range(count)]
+        return [AwsQueue(f"q{i}", single_cloud_args(base_spec, encryption_keys={"aws": KEY_ARN})) for i in range(count)]
 
     engine.run(program)
     assert sorted(engine.mocks.invokes) == ["aws:index/getPartition:getPartition", "aws:index/getRegion:getRegion"]

@@ -12,7 +12,8 @@ import pytest
 
 from components import AzureQueue, Queue, SpecError
 from components.azure import SERVICE_BUS_DATA_RECEIVER, SERVICE_BUS_DATA_SENDER, STORAGE_BLOB_DATA_OWNER
-from pulumi_mocks import Engine, SUBSCRIPTION
+from pulumi_mocks import SUBSCRIPTION
+from specs import single_cloud_args
 
 NAMESPACE = "azure-native:servicebus:Namespace"
 SB_QUEUE = "azure-native:servicebus:Queue"
@@ -25,24 +26,13 @@ PACKAGE = "pulumi-python:dynamic/cloudqueue:FunctionAppPackage"
 PRODUCER = "0f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
 
 
-def azure_args(base_spec: dict, **changes) -> dict:
-    args = {k: v for k, v in base_spec.items() if k != "clouds"}
-    consumer = {**args["consumer"], **changes.pop("consumer", {})}
-    return {**args, **changes, "consumer": consumer}
+COMPONENT = AzureQueue
+"""The component the shared `default` fixture (conftest.py) builds once per mode."""
 
-
-@pytest.fixture(scope="module", params=[True, False], ids=["preview", "up"])
-def default(request, tmp_path_factory):
-    """The component built once per module and mode from the baseline spec, for the tests that only read it."""
-    folder = tmp_path_factory.mktemp("consumer")
-    (folder / "handler.py").write_text("def handle(message):\n    return message.json()\n")
-    engine = Engine(preview=request.param)
-    component = engine.run(lambda: AzureQueue("orders", {"consumer": {"code_path": str(folder), "handler": "handler.handle"}}))
-    return engine, component
 
 
 def build(engine, base_spec, name="orders", opts=None, **changes) -> AzureQueue:
-    return engine.run(lambda: AzureQueue(name, azure_args(base_spec, **changes), opts))
+    return engine.run(lambda: AzureQueue(name, single_cloud_args(base_spec, **changes), opts))
 
 
 def settings(engine) -> dict:
@@ -202,7 +192,7 @@ def test_package_holds_the_generated_trigger_host_json_user_code_and_runtime(def
 
 
 def test_five_queues_share_one_resource_group_namespace_and_storage_account(engine, base_spec):
-    engine.run(lambda: [AzureQueue(f"q{i}", azure_args(base_spec)) for i in range(5)])
+    engine.run(lambda: [AzureQueue(f"q{i}", single_cloud_args(base_spec)) for i in range(5)])
     assert len(engine.all(GROUP)) == len(engine.all(NAMESPACE)) == len(engine.all(STORAGE)) == 1
     assert len(engine.all(SB_QUEUE)) == 5
     # Each queue keeps its own app and identity, so role scopes stay per queue.
@@ -212,7 +202,7 @@ def test_five_queues_share_one_resource_group_namespace_and_storage_account(engi
 
 
 def test_host_ids_are_unique_per_app_and_fit_32_characters(engine, base_spec):
-    engine.run(lambda: [AzureQueue(f"orders-region-{i}", azure_args(base_spec)) for i in range(3)])
+    engine.run(lambda: [AzureQueue(f"orders-region-{i}", single_cloud_args(base_spec)) for i in range(3)])
     host_ids = [
         next(p["value"] for p in app.inputs["siteConfig"]["appSettings"] if p["name"] == "AzureFunctionsWebHost__hostid") for app in engine.all(APP)
     ]

@@ -9,7 +9,8 @@ import pytest
 
 from components import GcpQueue, Queue, SpecError
 from components.spec import NAME_LIMITS
-from pulumi_mocks import Engine, GCP_PROJECT, GCP_PROJECT_NUMBER, GCP_REGION
+from pulumi_mocks import GCP_PROJECT, GCP_PROJECT_NUMBER, GCP_REGION
+from specs import single_cloud_args
 
 TOPIC = "gcp:pubsub/topic:Topic"
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
@@ -26,24 +27,13 @@ KEY = f"projects/{GCP_PROJECT}/locations/{GCP_REGION}/keyRings/queues/cryptoKeys
 IAM_TYPES = (TOPIC_MEMBER, SUBSCRIPTION_MEMBER, ACCOUNT_MEMBER, RUN_MEMBER, "gcp:projects/iAMMember:IAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
 
 
-def gcp_args(base_spec: dict, **changes) -> dict:
-    args = {k: v for k, v in base_spec.items() if k != "clouds"}
-    consumer = {**args["consumer"], **changes.pop("consumer", {})}
-    return {**args, **changes, "consumer": consumer}
+COMPONENT = GcpQueue
+"""The component the shared `default` fixture (conftest.py) builds once per mode."""
 
-
-@pytest.fixture(scope="module", params=[True, False], ids=["preview", "up"])
-def default(request, tmp_path_factory):
-    """The component built once per module and mode from the baseline spec, for the tests that only read it."""
-    folder = tmp_path_factory.mktemp("consumer")
-    (folder / "handler.py").write_text("def handle(message):\n    return message.json()\n")
-    engine = Engine(preview=request.param)
-    component = engine.run(lambda: GcpQueue("orders", {"consumer": {"code_path": str(folder), "handler": "handler.handle"}}))
-    return engine, component
 
 
 def build(engine, base_spec, name="orders", opts=None, **changes) -> GcpQueue:
-    return engine.run(lambda: GcpQueue(name, gcp_args(base_spec, **changes), opts))
+    return engine.run(lambda: GcpQueue(name, single_cloud_args(base_spec, **changes), opts))
 
 
 def main_subscription(engine):
@@ -188,7 +178,7 @@ def test_customer_key_encrypts_both_topics_and_the_service_agent_may_use_it(engi
 
 
 def test_queues_sharing_a_key_share_one_key_grant(engine, base_spec):
-    engine.run(lambda: [GcpQueue(f"q{i}", gcp_args(base_spec, encryption_keys={"gcp": KEY})) for i in range(3)])
+    engine.run(lambda: [GcpQueue(f"q{i}", single_cloud_args(base_spec, encryption_keys={"gcp": KEY})) for i in range(3)])
     assert len(engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")) == 1
 
 
@@ -209,7 +199,7 @@ LOOKUPS = ["gcp:organizations/getClientConfig:getClientConfig", "gcp:organizatio
 
 
 def test_five_queues_share_one_source_bucket_and_builder_and_look_the_project_up_once(engine, base_spec):
-    engine.run(lambda: [GcpQueue(f"q{i}", gcp_args(base_spec)) for i in range(5)])
+    engine.run(lambda: [GcpQueue(f"q{i}", single_cloud_args(base_spec)) for i in range(5)])
     assert len(engine.all(BUCKET)) == 1 and len(engine.all(ACCOUNT)) == 1 + 5 * 2
     assert len(engine.all(FUNCTION)) == 5
     assert sorted(engine.mocks.invokes) == LOOKUPS
