@@ -21,7 +21,7 @@ def deny_insecure(arn: pulumi.Output[str]) -> dict:
     return {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
-def raw_queue(name: str, archive: str, code_hash: str) -> None:
+def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
     tags = {"cloudqueue:queue": name}
     dlq = aws.sqs.Queue(f"{name}-dead-letter", message_retention_seconds=1209600, sqs_managed_sse_enabled=True, tags=tags)
     queue = aws.sqs.Queue(
@@ -51,6 +51,18 @@ def raw_queue(name: str, archive: str, code_hash: str) -> None:
         ),
     )
     after = pulumi.ResourceOptions(depends_on=[role_policy])
+    layers = []
+    if layer is not None:
+        layers = [
+            aws.lambda_.LayerVersion(
+                f"{name}-dependencies",
+                layer_name=f"{name}-deps",
+                code=pulumi.FileArchive(str(layer.path)),
+                source_code_hash=layer.sha256_base64,
+                compatible_runtimes=["python3.12"],
+                compatible_architectures=["arm64"],
+            ).arn
+        ]
     function = aws.lambda_.Function(
         f"{name}-consumer",
         role=role.arn,
@@ -62,6 +74,7 @@ def raw_queue(name: str, archive: str, code_hash: str) -> None:
         memory_size=256,
         timeout=30,
         environment={"variables": {"CLOUDQUEUE_HANDLER": "handler.handle"}},
+        layers=layers,
         logging_config={"log_format": "Text", "log_group": logs.name},
         tags=tags,
         opts=after,

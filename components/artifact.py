@@ -65,6 +65,8 @@ def _files(root: Path, arcroot: str) -> list[tuple[str, Path]]:
 
 REQUIREMENTS = "requirements.txt"
 CACHE_ENV = "CLOUDQUEUE_CACHE_DIR"
+COMPLETE_MARK = ".complete"  # written last into a cached install: it is whole
+LAYER_FORMAT = "layer-v1"  # part of a cached layer's name, so a new layout never reads an old zip
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^,;\s]+(\s*;.*)?$")
 
 
@@ -161,7 +163,7 @@ def install_requirements(code_path: Path, platform: Platform) -> Path | None:
         return None
     key = hashlib.sha256("\n".join([*sorted(lines), *platform.pip_platforms, platform.python_version]).encode()).hexdigest()[:32]
     target = cache_dir() / key
-    if (target / ".complete").exists():
+    if (target / COMPLETE_MARK).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=target.parent))
@@ -177,7 +179,7 @@ def install_requirements(code_path: Path, platform: Platform) -> Path | None:
         errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
         missing = next((m.group(1) for line in errors if (m := re.search(r"No matching distribution found for (\S+)", line))), None)
         raise RequirementsError(missing or "requirements.txt", errors[-1] if errors else result.stderr.strip()[-300:])
-    (staging / ".complete").write_text(key)
+    (staging / COMPLETE_MARK).write_text(key)
     try:
         staging.rename(target)  # atomic: concurrent runs never see half an install
     except OSError:
@@ -185,29 +187,33 @@ def install_requirements(code_path: Path, platform: Platform) -> Path | None:
     return target
 
 
-def build_bytes(code_path: Path, generated: Mapping[str, str] | None = None, installed: Path | None = None) -> bytes:
+def build_bytes(code_path: Path, generated: Mapping[str, str] | None = None) -> bytes:
     """Zip `code_path` at the archive root, the runtime as `cloudqueue_runtime/`, and `generated` files.
 
     A generated file replaces a user file of the same name; the spec rejects such a clash
     before anything is built, so here it only guards the archive against duplicate entries.
     """
-    sources = (_files(installed, ".") if installed else []) + _files(code_path, ".") + _files(RUNTIME_DIR, "cloudqueue_runtime")
-    contents = {arcname.removeprefix("./"): source.read_bytes() for arcname, source in sources if not arcname.endswith("/.complete")}
+    contents = {arcname.removeprefix("./"): source for arcname, source in _files(code_path, ".") + _files(RUNTIME_DIR, "cloudqueue_runtime")}
     contents.update({arcname: text.encode("utf-8") for arcname, text in (generated or {}).items()})
+    return _zip(sorted(contents.items()))
+
+
+def _zip(entries: list[tuple[str, Path | bytes]]) -> bytes:
+    """A deterministic zip: sorted entries, fixed times and modes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for arcname in sorted(contents):
+        for arcname, source in sorted(entries, key=lambda entry: entry[0]):
             info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
             info.external_attr = 0o644 << 16  # readable by the function's runtime user
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, contents[arcname])
+            archive.writestr(info, source if isinstance(source, bytes) else source.read_bytes())
     return buffer.getvalue()
 
 
 _built: dict[tuple, Artifact] = {}
 
 
-def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, str] | None = None, platform: Platform | None = None) -> Artifact:
+def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, str] | None = None) -> Artifact:
     """Build (once per process and content) the artifact for `code_path`; return where it is.
 
     The zip is content-addressed, so queues that share code share one file, and a rebuild of
@@ -219,18 +225,44 @@ def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, 
         (str(p), p.stat().st_mtime_ns, p.stat().st_size) for _, p in _files(code_path, ".") + _files(RUNTIME_DIR, "rt")
     )
     generated_items = tuple(sorted((generated or {}).items()))
-    key = (str(out_dir), stamp, generated_items, platform)
+    key = (str(out_dir), stamp, generated_items)
     if key in _built and _built[key].path.exists():
         return _built[key]
-    installed = install_requirements(code_path, platform) if platform else None
-    data = build_bytes(code_path, dict(generated_items), installed)
+    data = build_bytes(code_path, dict(generated_items))
+    artifact = _store(data, out_dir)
+    _built[key] = artifact
+    return artifact
+
+
+def _store(data: bytes, out_dir: Path) -> Artifact:
+    """Write `data` under its own hash (atomically, so a concurrent run never reads half a zip)."""
     digest = hashlib.sha256(data).digest()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{digest.hex()}.zip"
     if not target.exists():
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         partial.write_bytes(data)
-        partial.replace(target)  # atomic, so a concurrent run never reads half a zip
-    artifact = Artifact(path=target, sha256_base64=base64.b64encode(digest).decode(), size=len(data))
-    _built[key] = artifact
-    return artifact
+        partial.replace(target)
+    return Artifact(path=target, sha256_base64=base64.b64encode(digest).decode(), size=len(data))
+
+
+def build_layer(code_path: Path, platform: Platform) -> Artifact | None:
+    """The Lambda layer of the consumer's requirements (`python/...`), or None without requirements.
+
+    Built once per requirements, platform and Python, next to the cached install, so a warm build
+    only looks it up; the function zip keeps just the consumer's code.
+    """
+    installed = install_requirements(code_path, platform)
+    if installed is None:
+        return None
+    layer = installed.parent / f"{installed.name}.{LAYER_FORMAT}.zip"
+    digest_file = layer.with_suffix(".sha256")
+    if not digest_file.exists():
+        entries = [(f"python/{arcname}", source) for arcname, source in _files(installed, ".") if arcname != COMPLETE_MARK]
+        built = _store(_zip(entries), installed.parent)
+        built.path.replace(layer)
+        # Written last: a warm build reads the digest, never the zip.
+        partial = digest_file.with_name(f"{digest_file.name}.{os.getpid()}.tmp")
+        partial.write_text(built.sha256_base64)
+        partial.replace(digest_file)
+    return Artifact(path=layer, sha256_base64=digest_file.read_text(), size=layer.stat().st_size)

@@ -1,5 +1,6 @@
 """AwsQueue: SQS with a dead-letter queue, least-privilege IAM and a Lambda consumer."""
 
+import hashlib
 import json
 from typing import Any, Optional
 
@@ -208,8 +209,24 @@ class AwsQueue(pulumi.ComponentResource):
             statements.append({"Sid": "DecryptThisQueue", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn, "Condition": kms_via_sqs})
         role_policy = aws.iam.RolePolicy(f"{name}-consumer-policy", role=role.id, policy=_policy(*statements), opts=stateless)
 
-        # Requirements go into the function zip, installed for Lambda's platform (see README).
-        package = artifact.build(consumer.code_path, platform=artifact.lambda_platform(consumer.runtime, LAMBDA_ARCHITECTURE))
+        package = artifact.build(consumer.code_path)
+        # Requirements go into a layer built for Lambda's platform: a code-only change then
+        # re-uploads only the small function zip (see README).
+        dependencies = artifact.build_layer(consumer.code_path, artifact.lambda_platform(consumer.runtime, LAMBDA_ARCHITECTURE))
+        layers = []
+        if dependencies is not None:
+            layer = aws.lambda_.LayerVersion(
+                f"{name}-dependencies",
+                # Layer names are per account and region: unique per project, stack and queue.
+                layer_name=f"{name[:80]}-deps-{hashlib.sha256(f'{pulumi.get_project()}/{pulumi.get_stack()}/{name}'.encode()).hexdigest()[:8]}",
+                code=pulumi.FileArchive(str(dependencies.path)),
+                source_code_hash=dependencies.sha256_base64,
+                compatible_runtimes=[consumer.runtime],
+                compatible_architectures=[LAMBDA_ARCHITECTURE],
+                description=f"Python requirements of the cloudqueue consumer {spec.name}",
+                opts=stateless,
+            )
+            layers = [layer.arn]
         # Lambda and the event source mapping check the role's permissions on create.
         after_policy = pulumi.ResourceOptions.merge(stateless, pulumi.ResourceOptions(depends_on=[role_policy]))
         function = aws.lambda_.Function(
@@ -223,6 +240,7 @@ class AwsQueue(pulumi.ComponentResource):
             memory_size=consumer.memory_mb,
             timeout=consumer.timeout_seconds,
             environment={"variables": {**consumer.environment, HANDLER_ENV: consumer.handler}},
+            layers=layers,
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags=tags,
             opts=after_policy,

@@ -125,6 +125,14 @@ def _lambda_function(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+def _layer_version(args: MockResourceArgs) -> tuple[str, dict]:
+    name = args.inputs["layerName"]
+    if len(name) > 140 or not re.match(r"^[A-Za-z0-9_-]+$", name):
+        raise ValueError(f"Lambda: layer name {name!r} must be 1..140 of letters, digits, '-' and '_'")
+    layer_arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:layer:{name}"
+    return f"{layer_arn}:1", {"arn": f"{layer_arn}:1", "layerArn": layer_arn, "version": "1", "createdDate": "2026-11-28T00:00:00.000+0000", "codeSize": 250000}
+
+
 def _event_source_mapping(args: MockResourceArgs) -> tuple[str, dict]:
     mapping_id = str(uuid.UUID(_hex(args.name, 32)))
     function = args.inputs.get("functionName", "")
@@ -371,6 +379,7 @@ PROVIDER_OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:lambda/function:Function": _lambda_function,
     "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
+    "aws:lambda/layerVersion:LayerVersion": _layer_version,
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:servicebus:Namespace": _service_bus_namespace,
     "azure-native:servicebus:Queue": _service_bus_queue,

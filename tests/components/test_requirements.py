@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform as host
 import subprocess
@@ -55,34 +54,54 @@ def consumer(tmp_path) -> Path:
     return folder
 
 
-def aws_zip(engine: Engine) -> Path:
-    return Path(engine.one("aws:lambda/function:Function").inputs["code"].path)
-
-
-def test_the_aws_zip_holds_pure_and_compiled_packages_built_for_the_functions_architecture(offline, consumer):
+def built(consumer: Path) -> Engine:
     engine = Engine(preview=False)
     engine.run(lambda: AwsQueue("orders", {"consumer": {"code_path": str(consumer), "handler": "handler.handle"}}))
-    names = zipfile.ZipFile(aws_zip(engine)).namelist()
-    assert "six.py" in names and "handler.py" in names and "cloudqueue_runtime/aws.py" in names
-    (extension,) = [n for n in names if n.startswith("orjson/") and n.endswith(".so")]
+    return engine
+
+
+def zips(engine: Engine) -> tuple[Path, Path]:
+    """(function zip, layer zip) of the AWS consumer."""
+    function, layer = engine.one("aws:lambda/function:Function"), engine.one("aws:lambda/layerVersion:LayerVersion")
+    return Path(function.inputs["code"].path), Path(layer.inputs["code"].path)
+
+
+def test_the_aws_layer_holds_pure_and_compiled_packages_built_for_the_functions_architecture(offline, consumer):
+    engine = built(consumer)
+    function_zip, layer_zip = zips(engine)
+    layer = engine.one("aws:lambda/layerVersion:LayerVersion")
+    assert engine.one("aws:lambda/function:Function").inputs["layers"] == [layer.outputs["arn"]]
+    assert (layer.inputs["compatibleRuntimes"], layer.inputs["compatibleArchitectures"]) == (["python3.12"], ["arm64"])
+    names = zipfile.ZipFile(layer_zip).namelist()
+    assert "python/six.py" in names  # Lambda puts a layer's python/ on the import path
+    (extension,) = [n for n in names if n.startswith("python/orjson/") and n.endswith(".so")]
     assert "aarch64-linux-gnu" in extension and "cpython-312" in extension
     assert host.machine() not in extension or host.machine() == "aarch64"
+    # The function zip keeps only the consumer's code and the runtime: a code change re-uploads little.
+    assert not [n for n in zipfile.ZipFile(function_zip).namelist() if n.startswith(("six", "orjson"))]
+
+
+def test_a_consumer_without_requirements_gets_no_layer(offline, consumer):
+    (consumer / "requirements.txt").unlink()
+    engine = built(consumer)
+    assert engine.all("aws:lambda/layerVersion:LayerVersion") == [] and engine.one("aws:lambda/function:Function").inputs["layers"] == []
 
 
 def test_the_handler_imports_the_pure_package_from_the_extracted_artifact(offline, consumer, tmp_path):
-    engine = Engine(preview=False)
-    engine.run(lambda: AwsQueue("orders", {"consumer": {"code_path": str(consumer), "handler": "handler.handle"}}))
-    site = tmp_path / "task"
-    zipfile.ZipFile(aws_zip(engine)).extractall(site)
-    # -S: no site-packages at all, like Lambda's task root holding only the artifact and the stdlib.
+    function_zip, layer_zip = zips(built(consumer))
+    site, opt = tmp_path / "task", tmp_path / "opt"
+    zipfile.ZipFile(function_zip).extractall(site)
+    zipfile.ZipFile(layer_zip).extractall(opt)  # Lambda extracts layers to /opt
+    # -S: no site-packages at all: only the task root, the layer's python/ and the stdlib, as in Lambda.
     code = (
         "import os, sys; from cloudqueue_runtime import aws; "
         "aws.handler({'Records': [{'messageId': 'm1', 'body': '{}', 'attributes': {'ApproximateReceiveCount': '1'}}]}, None); "
         "import handler; print(handler.used[0])"
     )
-    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=site, env={**os.environ, "PYTHONPATH": str(site), "CLOUDQUEUE_HANDLER": "handler.handle"}, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(opt / "python")]), "CLOUDQUEUE_HANDLER": "handler.handle"}
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=site, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert Path(result.stdout.strip()) == site / "six.py"
+    assert Path(result.stdout.strip()) == opt / "python" / "six.py"
 
 
 def test_azure_and_gcp_get_the_requirements_for_their_own_builds(offline, consumer):
@@ -98,13 +117,14 @@ def test_azure_and_gcp_get_the_requirements_for_their_own_builds(offline, consum
         assert "six.py" not in names and not [n for n in names if n.startswith("orjson/")]
 
 
-def test_the_same_requirements_give_the_same_bytes_and_a_new_pin_changes_them(offline, consumer, tmp_path):
-    first = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
-    again = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
-    assert hashlib.sha256(first).digest() == hashlib.sha256(again).digest()
+def test_the_same_requirements_give_the_same_layer_and_a_new_pin_changes_it(offline, consumer, tmp_path, monkeypatch):
+    first = artifact.build_layer(consumer, LAMBDA)
+    monkeypatch.setenv(artifact.CACHE_ENV, str(tmp_path / "elsewhere"))  # built again from nothing
+    again = artifact.build_layer(consumer, LAMBDA)
+    assert again.path != first.path and again.sha256_base64 == first.sha256_base64
+    assert again.path.read_bytes() == first.path.read_bytes()
     (consumer / "requirements.txt").write_text(f"{PURE}\n")
-    changed = artifact.build_bytes(consumer, installed=artifact.install_requirements(consumer, LAMBDA))
-    assert hashlib.sha256(changed).digest() != hashlib.sha256(first).digest()
+    assert artifact.build_layer(consumer, LAMBDA).sha256_base64 != first.sha256_base64
 
 
 def test_installs_are_cached_by_requirements_platform_and_python_where_the_user_says(offline, consumer, monkeypatch, tmp_path):
