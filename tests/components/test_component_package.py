@@ -29,8 +29,14 @@ def schema(provider) -> dict:
     return json.loads(provider._schema) if hasattr(provider, "_schema") else json.loads(provider.schema)
 
 
-def test_the_analyzer_finds_every_component_with_described_inputs_and_outputs():
-    result = Analyzer("cloudqueue").analyze(COMPONENTS)
+@pytest.fixture(scope="module")
+def analyzed() -> dict:
+    """The SDK analyzer's result for the four components (it reads their source: run it once)."""
+    return Analyzer("cloudqueue").analyze(COMPONENTS)
+
+
+def test_the_analyzer_finds_every_component_with_described_inputs_and_outputs(analyzed):
+    result = analyzed
     components = result["component_definitions"]
     assert set(components) == set(OUTPUTS)
     for name, component in components.items():
@@ -44,8 +50,8 @@ def test_the_analyzer_finds_every_component_with_described_inputs_and_outputs():
     assert components["Queue"].inputs["clouds"].optional is False and components["Queue"].inputs["consumer"].optional is False
 
 
-def test_the_consumer_is_a_named_type_with_its_own_described_properties():
-    types = Analyzer("cloudqueue").analyze(COMPONENTS)["type_definitions"]
+def test_the_consumer_is_a_named_type_with_its_own_described_properties(analyzed):
+    types = analyzed["type_definitions"]
     assert set(types) == {"ConsumerArgs"}
     consumer = types["ConsumerArgs"]
     assert {"codePath", "handler", "runtime", "memoryMb", "timeoutSeconds", "batchSize", "maxConcurrency", "environment"} <= set(consumer.properties)
