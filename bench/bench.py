@@ -25,6 +25,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -41,12 +42,18 @@ def suite_seconds() -> float:
     return time.perf_counter() - start
 
 
+# Installed packages carry their bytecode (pip compiles at install); a machine that sets
+# PYTHONDONTWRITEBYTECODE would otherwise make this repository's modules compile on every start.
+WITH_BYTECODE = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def start_ms(code: str, runs: int = 30) -> float:
-    """Median wall time of a fresh interpreter running `code`, in ms."""
+    """Median wall time of a fresh interpreter running `code`, in ms (after one run that writes bytecode)."""
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, env=WITH_BYTECODE)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, env=WITH_BYTECODE)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -55,24 +62,31 @@ def import_cost_ms(module: str) -> tuple[float, float]:
     bare = start_ms("pass")
     with_adapter = start_ms(f"import {module}")
     # -X importtime gives the adapter's own cumulative import time, free of process noise.
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True, check=True).stderr
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True, check=True, env=WITH_BYTECODE).stderr
     own_us = sum(int(line.split("|")[1]) for line in trace.splitlines() if line.strip().endswith(module))
     return with_adapter - bare, own_us / 1000
 
 
-# The provider modules each component uses: what a hand-written program would import.
+# The provider classes each component uses, loaded for real (the SDKs load submodules lazily):
+# what a hand-written program of the same resources imports.
 PROVIDER_IMPORTS = {
-    "aws": "import pulumi_aws.sqs, pulumi_aws.iam, pulumi_aws.lambda_, pulumi_aws.cloudwatch",
-    "azure": "import pulumi_azure_native.servicebus, pulumi_azure_native.storage, pulumi_azure_native.web, pulumi_azure_native.authorization, pulumi_azure_native.resources",
-    "gcp": "import pulumi_gcp.pubsub, pulumi_gcp.storage, pulumi_gcp.serviceaccount, pulumi_gcp.cloudfunctionsv2, pulumi_gcp.cloudrunv2, pulumi_gcp.projects, pulumi_gcp.kms",
+    "aws": "import pulumi_aws as aws; aws.sqs.Queue, aws.sqs.QueuePolicy, aws.iam.Role, aws.iam.Policy, aws.lambda_.Function, aws.lambda_.EventSourceMapping, aws.cloudwatch.LogGroup",
+    "azure": "import pulumi_azure_native as az; az.servicebus.Queue, az.storage.StorageAccount, az.web.WebApp, az.authorization.RoleAssignment, az.resources.ResourceGroup",
+    "gcp": "import pulumi_gcp as gcp; gcp.pubsub.Topic, gcp.storage.Bucket, gcp.serviceaccount.Account, gcp.cloudfunctionsv2.Function, gcp.cloudrunv2.ServiceIamMember, gcp.projects.IAMMember, gcp.kms.CryptoKeyIAMMember",
 }
 
 
 def package_import_ms(runs: int = 7) -> list[tuple[str, float, float]]:
-    """(program, cloudqueue import ms, provider modules alone ms), medians of fresh interpreters."""
-    aws_only = start_ms("from cloudqueue import AwsQueue", runs), start_ms(PROVIDER_IMPORTS["aws"], runs)
-    every = start_ms("from cloudqueue import AwsQueue, AzureQueue, GcpQueue", runs), start_ms("; ".join(PROVIDER_IMPORTS.values()), runs)
-    return [("AWS only", *aws_only), ("all three clouds", *every)]
+    """(program, with cloudqueue ms, provider classes alone ms), medians of fresh interpreters.
+
+    Both sides load the provider classes the components use, as any program registering those
+    resources does; the difference is what cloudqueue itself adds.
+    """
+    every = "; ".join(PROVIDER_IMPORTS.values())
+    return [
+        ("AWS only", start_ms(f"from cloudqueue import AwsQueue; {PROVIDER_IMPORTS['aws']}", runs), start_ms(PROVIDER_IMPORTS["aws"], runs)),
+        ("all three clouds", start_ms(f"from cloudqueue import AwsQueue, AzureQueue, GcpQueue; {every}", runs), start_ms(every, runs)),
+    ]
 
 
 def package_kb() -> dict[str, float]:
@@ -268,7 +282,7 @@ def main() -> None:
         added, own = import_cost_ms(f"cloudqueue_runtime.{cloud}")
         print(f"import cloudqueue_runtime.{cloud + ':':6} +{added:5.1f} ms over a bare start, {own:.1f} ms own import time (target <= 20 ms)")
     for program, cloudqueue_ms, providers_ms in package_import_ms():
-        print(f"import cloudqueue, {program + ':':17} {cloudqueue_ms:6.0f} ms vs {providers_ms:6.0f} ms for the provider modules alone: {cloudqueue_ms / providers_ms:4.2f}x (target <= 1.10x for AWS only)")
+        print(f"import cloudqueue, {program + ':':17} {cloudqueue_ms:6.0f} ms vs {providers_ms:6.0f} ms for the provider classes alone: {cloudqueue_ms / providers_ms:4.2f}x (target <= 1.10x for AWS only)")
     for cloud, size in package_kb().items():
         print(f"example package, {cloud + ':':6} {size:7.1f} KB   (target <= 50 KB, third-party dependencies apart)")
     figures = requirements_figures()
