@@ -99,10 +99,9 @@ import pulumi_gcp as gcp  # noqa: E402
 
 from components.azure_publish import FunctionAppPackage  # noqa: E402 - the publish step has no raw equivalent
 
-ROLES = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/"
-
-
 def raw_azure_shared() -> dict:
+    # A hand-written program looks the subscription up too, once, for the role definition ids.
+    roles = pulumi.Output.concat("/subscriptions/", azure.authorization.get_client_config_output().subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/")
     group = azure.resources.ResourceGroup("cloudqueue-azure-group")
     namespace = azure.servicebus.Namespace(
         "cloudqueue-azure-namespace",
@@ -121,7 +120,7 @@ def raw_azure_shared() -> dict:
         allow_shared_key_access=False,
         minimum_tls_version="TLS1_2",
     )
-    return {"group": group, "namespace": namespace, "storage": storage}
+    return {"group": group, "namespace": namespace, "storage": storage, "roles": roles}
 
 
 def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
@@ -167,10 +166,10 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
     azure.web.WebAppScmAllowed(f"{name}-scm-basic-auth", name=app.name, resource_group_name=group.name, allow=False)
     principal = app.identity.apply(lambda identity: identity.principal_id)
     receiver = azure.authorization.RoleAssignment(
-        f"{name}-receiver", role_definition_id=ROLES + "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", scope=queue.id, principal_id=principal, principal_type="ServicePrincipal"
+        f"{name}-receiver", role_definition_id=pulumi.Output.concat(shared["roles"], "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0"), scope=queue.id, principal_id=principal, principal_type="ServicePrincipal"
     )
     owner = azure.authorization.RoleAssignment(
-        f"{name}-storage-owner", role_definition_id=ROLES + "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", scope=storage.id, principal_id=principal, principal_type="ServicePrincipal"
+        f"{name}-storage-owner", role_definition_id=pulumi.Output.concat(shared["roles"], "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"), scope=storage.id, principal_id=principal, principal_type="ServicePrincipal"
     )
     scm = app.host_name_ssl_states.apply(lambda states: next(s.name for s in states if s.host_type == "Repository"))
     FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
@@ -178,25 +177,27 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
 
 # --- Google Cloud: the same resources GcpQueue registers, by hand ---------------------------------
 
-AGENT = "serviceAccount:service-418243720156@gcp-sa-pubsub.iam.gserviceaccount.com"
-
-
 def raw_gcp_shared() -> dict:
+    # A hand-written program looks the project number up too, once, for the Pub/Sub service agent.
+    client = gcp.organizations.get_client_config_output()
+    number = gcp.organizations.get_project_output(project_id=client.project).number
+    agent = pulumi.Output.concat("serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
     bucket = gcp.storage.Bucket("cloudqueue-gcp-source", location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True)
     builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-raw000")
     gcp.projects.IAMMember("cloudqueue-gcp-build-role", project="cloudqueue-dev", role="roles/cloudbuild.builds.builder", member=builder.email.apply(lambda e: f"serviceAccount:{e}"))
-    return {"bucket": bucket, "builder": builder}
+    return {"bucket": bucket, "builder": builder, "agent": agent}
 
 
 def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
+    agent = shared["agent"]
     labels = {"cloudqueue_queue": name}
     topic = gcp.pubsub.Topic(f"{name}-topic", labels=labels)
     dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", labels=labels)
     gcp.pubsub.Subscription(f"{name}-dead-letter-subscription", topic=dead_letter.id, message_retention_duration="604800s", ack_deadline_seconds=600, expiration_policy={"ttl": ""}, labels=labels)
-    forward = gcp.pubsub.TopicIAMMember(f"{name}-dead-letter-publisher", topic=dead_letter.id, role="roles/pubsub.publisher", member=AGENT)
+    forward = gcp.pubsub.TopicIAMMember(f"{name}-dead-letter-publisher", topic=dead_letter.id, role="roles/pubsub.publisher", member=agent)
     runtime = gcp.serviceaccount.Account(f"{name}-run", account_id=f"{name[:16]}-run-raw000")
     invoker = gcp.serviceaccount.Account(f"{name}-push", account_id=f"{name[:16]}-push-raw000")
-    token = gcp.serviceaccount.IAMMember(f"{name}-push-token-creator", service_account_id=invoker.name, role="roles/iam.serviceAccountTokenCreator", member=AGENT)
+    token = gcp.serviceaccount.IAMMember(f"{name}-push-token-creator", service_account_id=invoker.name, role="roles/iam.serviceAccountTokenCreator", member=agent)
     source = gcp.storage.BucketObject(f"{name}-source", bucket=shared["bucket"].name, name=f"{name}/{code_sha256}.zip", source=pulumi.FileAsset(archive))
     function = gcp.cloudfunctionsv2.Function(
         f"{name}-consumer",
@@ -231,4 +232,4 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
         labels=labels,
         opts=pulumi.ResourceOptions(depends_on=[invoke, token, forward]),
     )
-    gcp.pubsub.SubscriptionIAMMember(f"{name}-dead-letter-subscriber", subscription=subscription.id, role="roles/pubsub.subscriber", member=AGENT)
+    gcp.pubsub.SubscriptionIAMMember(f"{name}-dead-letter-subscriber", subscription=subscription.id, role="roles/pubsub.subscriber", member=agent)

@@ -9,6 +9,7 @@ an error that names the field, the value, the cloud and the allowed range.
 
 import ast
 import difflib
+import functools
 import importlib.util
 import re
 from dataclasses import dataclass
@@ -463,6 +464,12 @@ def _type_word(hint: Any) -> str:
     return {bool: "boolean (true or false)", int: "whole number", str: "string"}[hint]
 
 
+@functools.lru_cache(maxsize=None)
+def _fields(typed_dict: type) -> dict[str, Any]:
+    """A TypedDict's field annotations, resolved once (get_type_hints is slow, and specs are many)."""
+    return get_type_hints(typed_dict)
+
+
 def _is_typeddict(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__required_keys__")
 
@@ -481,7 +488,7 @@ def _check_shape(value: Any, hint: Any, path: str, issues: list[str], may_be_out
         if not isinstance(value, Mapping):
             issues.append(f"{path}: {_describe(value)} is not a mapping")
             return
-        fields = get_type_hints(hint)
+        fields = _fields(hint)
         for key in value:
             if key not in fields:
                 close = difflib.get_close_matches(str(key), fields, n=1)
