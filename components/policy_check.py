@@ -19,9 +19,10 @@ from typing import Any, Iterable, Optional
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
-from pulumi_policy.deserialize import serialize_properties
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.deserialize import deserialize_properties, serialize_properties
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from .mocks import Registration
 
@@ -48,6 +49,7 @@ class Analyzer:
 
     def __init__(self, policies: list, config: Optional[dict[str, dict]] = None):
         self.policies = policies
+        self.config = config or {}
         self.servicer = _PolicyAnalyzerServicer("cloudqueue", "0.1.0", self.policies, EnforcementLevel.MANDATORY)
         if config:
             levels = {p.name: p.enforcement_level for p in self.policies}
@@ -92,11 +94,30 @@ class Analyzer:
         return self._violations(self.servicer.AnalyzeStack(request, None))
 
     def program(self, registrations: Iterable[Registration]) -> list[Violation]:
-        """Every custom resource a mocked program registered: inputs per resource, outputs for the stack."""
+        """Every custom resource a mocked program registered: inputs per resource, outputs for the stack.
+
+        Each resource's inputs become one ResourceValidationArgs, read once through pulumi_policy's
+        own deserialiser and unknown-value proxy and shared by every resource policy (the servicer
+        would decode them again for each policy, which a stack of thousands of resources feels).
+        """
         custom = [r for r in registrations if r.custom]
         found: list[Violation] = []
+        resource_policies = [p for p in self.policies if isinstance(p, ResourceValidationPolicy) and p.enforcement_level != EnforcementLevel.DISABLED]
         for registration in custom:
-            found += self.resource(registration.type, _plain(registration.inputs), registration.name, registration.protect, registration.urn)
+            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(_struct(_plain(registration.inputs)))))
+            options = PolicyResourceOptions(registration.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], registration.parent or None)
+            for policy in resource_policies:
+                config = self.config.get(policy.name, {})
+                args = ResourceValidationArgs(registration.type, props, registration.urn, registration.name, options, None, config)
+                level = (policy.enforcement_level or EnforcementLevel.MANDATORY).value
+
+                def report(message: str, urn: Optional[str] = None, policy=policy, level=level, registration=registration) -> None:
+                    found.append(Violation(policy.name, level, f"{policy.description}\n{message}", urn or registration.urn))
+
+                try:
+                    policy.validate(args, report)
+                except (UnknownValueError, _NotApplicableError):
+                    pass  # not checkable during preview, or not applicable: no violation, as under the CLI
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
