@@ -9,6 +9,7 @@ always yields the same bytes and hash, and `pulumi up` shows no change until the
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
@@ -213,6 +214,16 @@ def _zip(entries: list[tuple[str, Path | bytes]]) -> bytes:
 _built: dict[tuple, Artifact] = {}
 
 
+def _stamp(root: Path) -> tuple:
+    return tuple((str(p), *(lambda st: (st.st_mtime_ns, st.st_size))(p.stat())) for _, p in _files(root, "."))
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime_stamp() -> tuple:
+    """The shipped runtime does not change while a program runs: stat it once."""
+    return _stamp(RUNTIME_DIR)
+
+
 def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, str] | None = None) -> Artifact:
     """Build (once per process and content) the artifact for `code_path`; return where it is.
 
@@ -221,9 +232,7 @@ def build(code_path: Path, out_dir: Path | None = None, generated: Mapping[str, 
     """
     code_path = code_path.resolve()
     out_dir = out_dir or Path(tempfile.gettempdir()) / "cloudqueue-artifacts"
-    stamp = tuple(
-        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for _, p in _files(code_path, ".") + _files(RUNTIME_DIR, "rt")
-    )
+    stamp = _stamp(code_path) + _runtime_stamp()
     generated_items = tuple(sorted((generated or {}).items()))
     key = (str(out_dir), stamp, generated_items)
     if key in _built and _built[key].path.exists():

@@ -818,6 +818,12 @@ def _rule_runtime(spec: QueueSpec, path: str) -> list[str]:
     return []
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(module_file: str, mtime_ns: int, size: int) -> ast.Module:
+    """A handler module's syntax tree, parsed once per content (many queues share one consumer)."""
+    return ast.parse(Path(module_file).read_text(encoding="utf-8"), filename=module_file)
+
+
 def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
     consumer = spec.consumer
     field = f"{path}.consumer"
@@ -833,7 +839,8 @@ def _rule_consumer_code(spec: QueueSpec, path: str) -> list[str]:
     if module_file is None:
         return [f"{field}.handler: module {consumer.handler_module!r} not found in {str(consumer.code_path)!r} (looked for {relative.with_suffix('.py')})"]
     try:
-        tree = ast.parse(module_file.read_text(encoding="utf-8"), filename=str(module_file))
+        stat = module_file.stat()
+        tree = _parsed(str(module_file), stat.st_mtime_ns, stat.st_size)
     except SyntaxError as error:
         return [f"{field}.handler: {module_file} does not parse: {error.msg} (line {error.lineno})"]
     for node in tree.body:
