@@ -215,7 +215,12 @@ _built: dict[tuple, Artifact] = {}
 
 
 def _stamp(root: Path) -> tuple:
-    return tuple((str(p), *(lambda st: (st.st_mtime_ns, st.st_size))(p.stat())) for _, p in _files(root, "."))
+    """Every file under `root` with its modification time and size: a changed file changes it."""
+    stamps = []
+    for _, path in _files(root, "."):
+        stat = path.stat()
+        stamps.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
 
 
 @functools.lru_cache(maxsize=1)

@@ -128,6 +128,12 @@ class Limit:
 # parameters; Service Bus quotas and SBQueue properties; Pub/Sub Subscription resource and
 # Cloud Functions (2nd gen) limits. Visibility is only range-checked when given: the derived
 # default is built inside each cloud's range (see `QueueSpec.visibility_timeout`).
+# Flex Consumption runs up to 1000 instances of 512, 2048 or 4096 MB. Each instance takes this
+# many Service Bus calls at once, the Functions host's default per core.
+AZURE_CALLS_PER_INSTANCE = 16
+AZURE_MAX_INSTANCES = 1000
+AZURE_INSTANCE_MEMORY_MB = (512, 2048, 4096)
+
 LIMITS: tuple[Limit, ...] = (
     Limit("max_delivery_attempts", "aws", "AWS SQS", 1, 1000),  # maxReceiveCount
     Limit("max_delivery_attempts", "azure", "Azure Service Bus", 1, 2000),  # maxDeliveryCount
@@ -142,7 +148,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("dead_letter_retention_seconds", "gcp", "Google Cloud Pub/Sub", 600, 604800),
     Limit("visibility_timeout_seconds", "azure", "Azure Service Bus", 5, None),  # lockDuration floor; capped at 300, see below
     Limit("consumer.memory_mb", "aws", "AWS Lambda", 128, 10240),
-    Limit("consumer.memory_mb", "azure", "Azure Functions Flex Consumption", 1, 4096),  # rounded up to 512/2048/4096
+    Limit("consumer.memory_mb", "azure", "Azure Functions Flex Consumption", 1, AZURE_INSTANCE_MEMORY_MB[-1]),  # rounded up to an instance size
     Limit("consumer.memory_mb", "gcp", "Google Cloud Functions", 128, 32768),
     Limit("consumer.timeout_seconds", "aws", "AWS Lambda", 1, 900),
     Limit("consumer.timeout_seconds", "azure", "Azure Functions (Flex Consumption, cloudqueue cap)", 1, 3600),
@@ -150,8 +156,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("consumer.batch_size", "aws", "AWS Lambda SQS event source", 1, 10000),
     Limit("consumer.max_batching_window_seconds", "aws", "AWS Lambda SQS event source", 0, 300),
     Limit("consumer.max_concurrency", "aws", "AWS Lambda SQS event source maximum concurrency", 2, 1000),
-    # Flex Consumption: up to 1000 instances, each running up to AZURE_CALLS_PER_INSTANCE calls.
-    Limit("consumer.max_concurrency", "azure", "Azure Functions Flex Consumption", 1, 16000),
+    Limit("consumer.max_concurrency", "azure", "Azure Functions Flex Consumption", 1, AZURE_MAX_INSTANCES * AZURE_CALLS_PER_INSTANCE),
     Limit("consumer.max_concurrency", "gcp", "Google Cloud Functions maximum instances", 1, 1000),
 )
 
@@ -197,11 +202,6 @@ AWS_MAX_QUEUE_NAME = NAME_LIMITS["aws"].max_queue_name
 _DNS_NAME = re.compile(r"^[a-z](-?[a-z0-9])*$")
 DNS_NAME_CLOUDS = ("azure", "gcp")
 
-# Service Bus caps locks at 5 minutes; Flex Consumption runs up to 1000 instances. Each instance
-# takes this many calls at once, the Functions host's Service Bus default per core.
-AZURE_CALLS_PER_INSTANCE = 16
-AZURE_MAX_INSTANCES = 1000
-AZURE_INSTANCE_MEMORY_MB = (512, 2048, 4096)
 
 # Lambda reserves these variables (Lambda developer guide, "Defined runtime environment
 # variables"); cloudqueue reserves its own prefix for the adapters.
