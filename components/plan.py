@@ -216,7 +216,8 @@ def equivalence(clouds: dict[str, list[PlannedResource]]) -> list[dict[str, str]
     sqs, dlq = _find(aws, "aws:sqs/queue:Queue", "queue"), _find(aws, "aws:sqs/queue:Queue", "dead-letter")
     function, mapping = _find(aws, "aws:lambda/function:Function", "consumer"), _find(aws, "aws:lambda/eventSourceMapping:EventSourceMapping", "consumer-trigger")
     bus, app = _find(azure, "azure-native:servicebus:Queue", "queue"), _find(azure, "azure-native:web:WebApp", "consumer")
-    host = _host_json(azure).get("extensions", {}).get("serviceBus", {}) if azure else {}
+    host_json = _host_json(azure) if azure else {}  # read once from the package zip
+    host = host_json.get("extensions", {}).get("serviceBus", {})
     subscription = _find(gcp, "gcp:pubsub/subscription:Subscription", "subscription")
     dead_letter_subscription = _find(gcp, "gcp:pubsub/subscription:Subscription", "dead-letter-subscription")
     cloud_function = _find(gcp, "gcp:cloudfunctionsv2/function:Function", "consumer")
@@ -239,7 +240,7 @@ def equivalence(clouds: dict[str, list[PlannedResource]]) -> list[dict[str, str]
         ("dead_letter_retention_seconds", get(dlq, "messageRetentionSeconds"), "until read" if bus else "", get(dead_letter_subscription, "messageRetentionDuration"), "$DeadLetterQueue does not expire messages"),
         ("visibility_timeout_seconds", get(sqs, "visibilityTimeoutSeconds"), get(bus, "lockDuration"), get(subscription, "ackDeadlineSeconds"), "Service Bus lock capped at PT5M, renewed by the Functions host"),
         ("fifo", get(sqs, "fifoQueue", default="False"), get(bus, "requiresSession"), get(subscription, "enableMessageOrdering"), "sessions / ordering keys"),
-        ("consumer.timeout_seconds", get(function, "timeout"), str(_host_json(azure).get("functionTimeout", "")) if azure else "", str(service.get("timeoutSeconds", "")), ""),
+        ("consumer.timeout_seconds", get(function, "timeout"), str(host_json.get("functionTimeout", "")), str(service.get("timeoutSeconds", "")), ""),
         ("consumer.memory_mb", get(function, "memorySize"), str(scale.get("instanceMemoryMB", "")), str(service.get("availableMemory", "")), "Azure rounds up to a Flex instance size"),
         ("consumer.max_concurrency", get(mapping, "scalingConfig", "maximumConcurrency"), f"{scale.get('maximumInstanceCount')} x {calls}" if app else "", str(service.get("maxInstanceCount", "")), "Azure: instances x calls per instance"),
         ("consumer.batch_size", get(mapping, "batchSize"), "1" if app else "", "1" if cloud_function else "", "Service Bus and Pub/Sub push deliver one message per call"),
