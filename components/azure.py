@@ -400,12 +400,16 @@ class AzureQueue(pulumi.ComponentResource):
         )
 
 
+def _split_principal(text: str) -> tuple[str, str]:
+    kind, _, object_id = text.rpartition(":")
+    return kind or "ServicePrincipal", object_id
+
+
 def _typed_principal(producer: pulumi.Input[str]) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
     """(principal type, object id) of a producer: `User:<id>`, `Group:<id>`, or a bare id for a service principal."""
     if isinstance(producer, str):
-        kind, _, object_id = producer.rpartition(":")
-        return kind or "ServicePrincipal", object_id
-    parts = pulumi.Output.from_input(producer).apply(lambda text: (text.rpartition(":")[0] or "ServicePrincipal", text.rpartition(":")[2]))
+        return _split_principal(producer)
+    parts = pulumi.Output.from_input(producer).apply(_split_principal)
     return parts[0], parts[1]
 
 

@@ -101,7 +101,7 @@ class GcpShared(pulumi.ComponentResource):
             f"{name}-build-role",
             project=lookups.project,
             role="roles/cloudbuild.builds.builder",
-            member=self.builder.email.apply(lambda email: f"serviceAccount:{email}"),
+            member=self.builder.member,
             opts=child,
         )
         self.bucket_name = self.bucket.name
@@ -238,7 +238,7 @@ class GcpQueue(pulumi.ComponentResource):
             location=lookups.region,
             name=function.name,  # a 2nd gen function's Cloud Run service has the function's name
             role="roles/run.invoker",
-            member=invoker.email.apply(lambda email: f"serviceAccount:{email}"),
+            member=invoker.member,
             opts=stateless,
         )
         uri = function.service_config.apply(lambda config: config.uri if config else None)
