@@ -7,6 +7,8 @@ the rest are deleted. Lambda's handler setting is `cloudqueue_runtime.aws.handle
 
 from __future__ import annotations
 
+import os
+
 from cloudqueue_runtime._handler import log_failure, user_handler
 from cloudqueue_runtime.message import Message
 
@@ -28,6 +30,17 @@ def to_message(record: dict) -> Message:
     )
 
 
+def _attempt(record: dict) -> int | None:
+    count = (record.get("attributes") or {}).get("ApproximateReceiveCount")
+    return int(count) if isinstance(count, str) and count.isdigit() else None
+
+
+def _xray() -> dict:
+    # Lambda sets the active trace header per invocation when X-Ray tracing is on.
+    trace = os.environ.get("_X_AMZN_TRACE_ID")
+    return {"xray_trace_id": trace.split(";", 1)[0].removeprefix("Root=")} if trace else {}
+
+
 def _is_fifo(record: dict) -> bool:
     return str(record.get("eventSourceARN", "")).endswith(".fifo") or "MessageGroupId" in (record.get("attributes") or {})
 
@@ -47,7 +60,7 @@ def handler(event: dict, context: object = None) -> dict:
         except Exception:
             # A record without a messageId raises KeyError here as well; it cannot be named,
             # so the whole batch is failed instead and SQS redelivers it.
-            log_failure("aws", record.get("messageId"))
+            log_failure("aws", record.get("messageId"), _attempt(record), _xray())
             if _is_fifo(record):
                 failures.extend({"itemIdentifier": r["messageId"]} for r in records[index:])
                 break

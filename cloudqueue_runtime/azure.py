@@ -32,5 +32,5 @@ def process(received) -> None:
     try:
         handle(to_message(received))
     except Exception:
-        log_failure("azure", getattr(received, "message_id", None))
+        log_failure("azure", getattr(received, "message_id", None), getattr(received, "delivery_count", None))
         raise

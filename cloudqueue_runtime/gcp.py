@@ -13,10 +13,13 @@ request), read through `get_data()`.
 from __future__ import annotations
 
 import binascii
+import os
 
 from cloudqueue_runtime._handler import log_failure, user_handler
 from cloudqueue_runtime.message import Message
 
+# Set by GcpQueue when tracing is on: the project whose Cloud Trace the log lines point at.
+TRACE_PROJECT_ENV = "CLOUDQUEUE_TRACE_PROJECT"
 ACKED = 204
 MALFORMED = 400
 FAILED = 500
@@ -50,14 +53,43 @@ def push(request) -> tuple[str, int]:
     """Handle one push request: 204 when the handler returns, non-2xx otherwise."""
     import json  # imported on the first request (the Functions Framework has loaded it by then), not at start
 
+    correlation = trace_fields(getattr(request, "headers", None) or {}, os.environ.get(TRACE_PROJECT_ENV))
     try:
         message = to_message(json.loads(request.get_data()))
     except ValueError as error:  # MalformedEnvelope, JSONDecodeError and UnicodeDecodeError alike
-        log_failure("gcp", None)
+        log_failure("gcp", None, None, correlation)
         return f"malformed Pub/Sub push envelope: {error}", MALFORMED
     try:
         user_handler()(message)
     except Exception:
-        log_failure("gcp", message.id)
+        log_failure("gcp", message.id, message.delivery_attempt, correlation)
         return "handler failed", FAILED
     return "", ACKED
+
+
+def trace_fields(headers, project: str | None) -> dict:
+    """Cloud Logging's trace correlation fields for this request, from `traceparent` or `X-Cloud-Trace-Context`.
+
+    With them, a failure's log line shows under the request's trace in Cloud Trace. Empty when
+    tracing is off (no project) or the request carries no trace.
+    """
+    if not project:
+        return {}
+    trace = span = None
+    sampled = False
+    parent = headers.get("traceparent") or ""
+    parts = parent.split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and len(parts[2]) == 16:  # W3C: version-trace-span-flags
+        trace, span, sampled = parts[1], parts[2], parts[3].endswith("1")
+    else:
+        context = headers.get("X-Cloud-Trace-Context") or ""  # TRACE_ID/SPAN_ID;o=1
+        trace_part, _, rest = context.partition("/")
+        if len(trace_part) == 32:
+            span_part, _, options = rest.partition(";")
+            trace, span, sampled = trace_part, (f"{int(span_part):016x}" if span_part.isdigit() else None), options == "o=1"
+    if not trace:
+        return {}
+    fields = {"logging.googleapis.com/trace": f"projects/{project}/traces/{trace}", "logging.googleapis.com/trace_sampled": sampled}
+    if span:
+        fields["logging.googleapis.com/spanId"] = span
+    return fields

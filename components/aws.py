@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from . import artifact, program
 from .spec import LAMBDA_ARCHITECTURE, CloudQueueArgs, QueueSpec, validate
-from cloudqueue_runtime._handler import HANDLER_ENV
+from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 
 LAMBDA_HANDLER = "cloudqueue_runtime.aws.handler"
 # Finite retention keeps log cost bounded; 30 days covers a monthly incident review.
@@ -20,6 +20,14 @@ KMS_DATA_KEY_REUSE_SECONDS = 300
 
 CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 PRODUCER_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+# Active tracing sends segments through the X-Ray API, whose write actions support no resource
+# ARNs: they can only be granted on "*", so exactly these two are, and nothing else is.
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+# A function in a VPC: Lambda manages its network interfaces as the execution role; granted
+# only with consumer.network.aws. EC2's Describe* actions support no resource ARNs ("*" only);
+# the others are scoped to interfaces in the given subnets and security groups.
+VPC_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+VPC_INTERFACE_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
 
 
 class AwsQueueArgs(CloudQueueArgs, total=False):
@@ -32,11 +40,21 @@ class _Lookups:
     def __init__(self, provider: Optional[pulumi.ProviderResource]):
         opts = pulumi.InvokeOutputOptions(provider=provider)
         self.region = aws.get_region_output(opts=opts).region
-        self.dns_suffix = aws.get_partition_output(opts=opts).dns_suffix
+        partition = aws.get_partition_output(opts=opts)
+        self.dns_suffix = partition.dns_suffix
+        self.partition = partition.partition
 
 
 def _program_lookups(provider: Optional[pulumi.ProviderResource]) -> _Lookups:
     return program.once(("aws-lookups", program.provider_key(provider)), lambda: _Lookups(provider))
+
+
+def _program_account(provider: Optional[pulumi.ProviderResource]) -> pulumi.Output[str]:
+    """The account id, looked up once per program, and only by queues whose ARNs need it."""
+    return program.once(
+        ("aws-account", program.provider_key(provider)),
+        lambda: aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id,
+    )
 
 
 def _policy(*statements: dict) -> pulumi.Output[str]:
@@ -71,7 +89,8 @@ class AwsQueue(pulumi.ComponentResource):
         stateless = pulumi.ResourceOptions(parent=self, protect=False)
         tags = {**spec.tags, "cloudqueue:queue": spec.name}
         key_arn = spec.encryption_keys.get("aws")
-        lookups = _program_lookups(self.get_provider("aws::")) if key_arn else None
+        network = spec.consumer.network.get("aws")
+        lookups = _program_lookups(self.get_provider("aws::")) if key_arn or network else None
         encryption: dict[str, Any] = (
             {"kms_master_key_id": key_arn, "kms_data_key_reuse_period_seconds": KMS_DATA_KEY_REUSE_SECONDS}
             if key_arn
@@ -111,11 +130,7 @@ class AwsQueue(pulumi.ComponentResource):
         for role, target, grants in (("queue", queue, spec.producers.get("aws", ())), ("dead-letter", dead_letter, ())):
             aws.sqs.QueuePolicy(f"{name}-{role}-policy", queue_url=target.url, policy=self._queue_policy(target.arn, grants), opts=stateless)
 
-        kms_via_sqs = (
-            {"StringEquals": {"kms:ViaService": pulumi.Output.concat("sqs.", lookups.region, ".", lookups.dns_suffix)}}
-            if lookups
-            else None
-        )
+        kms_via_sqs = {"StringEquals": {"kms:ViaService": self._via(lookups, "sqs")}} if lookups and key_arn else None
         producer_statements = [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": PRODUCER_ACTIONS, "Resource": queue.arn}]
         if key_arn:
             producer_statements.append(
@@ -129,7 +144,7 @@ class AwsQueue(pulumi.ComponentResource):
             opts=stateless,
         )
 
-        function = self._consumer(name, spec, queue, tags, key_arn, kms_via_sqs, stateless)
+        function = self._consumer(name, spec, queue, tags, key_arn, lookups, stateless)
 
         self.queue_url = queue.url
         self.queue_arn = queue.arn
@@ -173,6 +188,10 @@ class AwsQueue(pulumi.ComponentResource):
             )
         return _policy(*statements)
 
+    @staticmethod
+    def _via(lookups: "_Lookups", service: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(service, ".", lookups.region, ".", lookups.dns_suffix)
+
     def _consumer(
         self,
         name: str,
@@ -180,11 +199,15 @@ class AwsQueue(pulumi.ComponentResource):
         queue: aws.sqs.Queue,
         tags: dict,
         key_arn: Optional[str],
-        kms_via_sqs: Optional[dict],
+        lookups: Optional["_Lookups"],
         stateless: pulumi.ResourceOptions,
     ) -> aws.lambda_.Function:
         consumer = spec.consumer
-        log_group = aws.cloudwatch.LogGroup(f"{name}-consumer-logs", retention_in_days=LOG_RETENTION_DAYS, tags=tags, opts=stateless)
+        # The queue's key also encrypts the consumer's logs (CKV_AWS_158); the key policy must
+        # let CloudWatch Logs use it (README, "Customer-managed keys").
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-consumer-logs", retention_in_days=LOG_RETENTION_DAYS, kms_key_id=key_arn, tags=tags, opts=stateless
+        )
         role = aws.iam.Role(
             f"{name}-consumer-role",
             assume_role_policy=json.dumps(
@@ -205,8 +228,20 @@ class AwsQueue(pulumi.ComponentResource):
                 "Resource": pulumi.Output.concat(log_group.arn, ":*"),
             },
         ]
-        if key_arn:
-            statements.append({"Sid": "DecryptThisQueue", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn, "Condition": kms_via_sqs})
+        if key_arn and lookups:
+            # Messages (through SQS) and the function's environment (through Lambda) only.
+            via = [self._via(lookups, "sqs"), self._via(lookups, "lambda")]
+            statements.append({"Sid": "DecryptWithQueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn, "Condition": {"StringEquals": {"kms:ViaService": via}}})
+        if consumer.tracing:
+            statements.append({"Sid": "WriteTraces", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
+        network = consumer.network.get("aws")
+        if network and lookups:
+            ec2 = pulumi.Output.concat("arn:", lookups.partition, ":ec2:", lookups.region, ":", _program_account(self.get_provider("aws::")), ":")
+            scoped = [pulumi.Output.concat(ec2, "network-interface/*")]
+            scoped += [pulumi.Output.concat(ec2, "subnet/", subnet) for subnet in network["subnet_ids"]]
+            scoped += [pulumi.Output.concat(ec2, "security-group/", group) for group in network["security_group_ids"]]
+            statements.append({"Sid": "DescribeVpc", "Effect": "Allow", "Action": VPC_DESCRIBE_ACTIONS, "Resource": "*"})
+            statements.append({"Sid": "ManageInterfacesInTheseSubnets", "Effect": "Allow", "Action": VPC_INTERFACE_ACTIONS, "Resource": scoped})
         role_policy = aws.iam.RolePolicy(f"{name}-consumer-policy", role=role.id, policy=_policy(*statements), opts=stateless)
 
         package = artifact.build(consumer.code_path)
@@ -239,7 +274,11 @@ class AwsQueue(pulumi.ComponentResource):
             source_code_hash=package.sha256_base64,
             memory_size=consumer.memory_mb,
             timeout=consumer.timeout_seconds,
-            environment={"variables": {**consumer.environment, HANDLER_ENV: consumer.handler}},
+            environment={"variables": {**consumer.environment, HANDLER_ENV: consumer.handler, QUEUE_ENV: spec.name}},
+            # The queue's key encrypts the environment at rest too (CKV_AWS_173).
+            kms_key_arn=key_arn,
+            tracing_config={"mode": "Active" if consumer.tracing else "PassThrough"},  # CKV_AWS_50
+            vpc_config={"subnet_ids": network["subnet_ids"], "security_group_ids": network["security_group_ids"]} if network else None,
             layers=layers,
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags=tags,

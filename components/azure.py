@@ -9,7 +9,7 @@ App and managed identity, so every role assignment is scoped to that one queue.
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Optional, TypedDict
+from typing import Any, Optional, Required, TypedDict
 
 import pulumi
 import pulumi_azure_native as azure
@@ -28,7 +28,7 @@ from .spec import (
     iso8601_duration,
     validate,
 )
-from cloudqueue_runtime._handler import HANDLER_ENV
+from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 
 # Built-in role definitions (Azure RBAC "built-in roles"), granted at the narrowest scope.
 SERVICE_BUS_DATA_RECEIVER = "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0"
@@ -37,6 +37,14 @@ SERVICE_BUS_DATA_SENDER = "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39"
 # deployment container: Blob Data Owner on the account is what the host's identity-based
 # AzureWebJobsStorage needs with a Service Bus trigger (no queue or table trigger is used).
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+# Despite "Metrics" in its name, the role Application Insights requires for Entra ID
+# (identity-based) ingestion of all telemetry.
+MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+# The Functions host sends telemetry signed in as the app's system identity; with local auth off
+# on the component, the connection string's instrumentation key alone can ingest nothing.
+INSIGHTS_AUTHENTICATION = "Authorization=AAD"
+# Workspace retention: a month covers an incident review, like the other clouds' logs.
+LOG_RETENTION_DAYS = 30
 
 # The trigger's connection name; the host reads `<name>__fullyQualifiedNamespace` and signs in
 # with the app's managed identity, so no connection string or SAS key exists anywhere.
@@ -158,6 +166,9 @@ class AzureShared(pulumi.ComponentResource):
             default_to_o_auth_authentication=True,
             enable_https_traffic_only=True,
             minimum_tls_version="TLS1_2",
+            # The Flex host reaches its storage over the public endpoint, signed in with its
+            # identity (README, "Security scan": CKV_AZURE_35); Azure services may bypass.
+            network_rule_set={"default_action": "Allow", "bypass": "AzureServices"},
             tags=tags,
             opts=stateless,
         )
@@ -183,6 +194,62 @@ class AzureShared(pulumi.ComponentResource):
         """The stack's shared pieces, created on first use (top level, so its URN never depends on which queue came first)."""
         opts = pulumi.ResourceOptions(provider=provider, protect=protect)
         return program.once(("azure-shared", program.provider_key(provider)), lambda: AzureShared("cloudqueue-azure", {}, opts))
+
+
+class AzureMonitoringArgs(TypedDict, total=False):
+    """Args of AzureMonitoring."""
+
+    resource_group_name: Required[pulumi.Input[str]]
+    """Resource group to put the workspace and Application Insights in."""
+    tags: dict[str, str]
+    """Tags put on both."""
+
+
+class AzureMonitoring(pulumi.ComponentResource):
+    """A Log Analytics workspace and an Application Insights component that accept Entra ID ingestion only."""
+
+    insights_id: pulumi.Output[str]
+    """Resource id of the Application Insights component (the scope of the publisher role)."""
+    connection_string: pulumi.Output[str]
+    """Where the Functions host sends telemetry; not a credential once local auth is off."""
+
+    def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("cloudqueue:index:AzureMonitoring", name, {}, opts)
+        # Telemetry is not queue data and is recreated with the stack: never protected.
+        child = pulumi.ResourceOptions(parent=self, protect=False)
+        tags = {**args.get("tags", {}), "cloudqueue:shared": "true"}
+        workspace = azure.operationalinsights.Workspace(
+            f"{name}-logs",
+            resource_group_name=args["resource_group_name"],
+            sku={"name": "PerGB2018"},
+            retention_in_days=LOG_RETENTION_DAYS,
+            features={"disable_local_auth": True, "enable_log_access_using_only_resource_permissions": True},
+            tags=tags,
+            opts=child,
+        )
+        insights = azure.applicationinsights.Component(
+            f"{name}-insights",
+            resource_group_name=args["resource_group_name"],
+            kind="web",
+            application_type="web",
+            workspace_resource_id=workspace.id,
+            ingestion_mode="LogAnalytics",
+            disable_local_auth=True,  # identity-based ingestion only: no key can write telemetry
+            tags=tags,
+            opts=child,
+        )
+        self.insights_id = insights.id
+        self.connection_string = insights.connection_string
+        self.register_outputs({"insights_id": self.insights_id, "connection_string": self.connection_string})
+
+    @staticmethod
+    def for_program(resource_group_name: pulumi.Input[str], provider: Optional[pulumi.ProviderResource] = None) -> "AzureMonitoring":
+        """The stack's telemetry, created once, in the resource group of the first traced queue (the shared one by default)."""
+        opts = pulumi.ResourceOptions(provider=provider)
+        return program.once(
+            ("azure-monitoring", program.provider_key(provider)),
+            lambda: AzureMonitoring("cloudqueue-azure-monitoring", {"resource_group_name": resource_group_name}, opts),
+        )
 
 
 def host_json(spec: QueueSpec) -> str:
@@ -313,7 +380,13 @@ class AzureQueue(pulumi.ComponentResource):
             f"{CONNECTION}__fullyQualifiedNamespace": foundation.namespace_host,
             "AzureWebJobsStorage__accountName": foundation.storage_account_name,
             HOST_ID_SETTING: host_id,
+            QUEUE_ENV: spec.name,
         }
+        monitoring = AzureMonitoring.for_program(rg, provider) if spec.consumer.tracing else None
+        if monitoring:
+            settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] = monitoring.connection_string
+            settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = INSIGHTS_AUTHENTICATION
+        network = spec.consumer.network.get("azure")
         app = azure.web.WebApp(
             f"{name}-consumer",
             resource_group_name=rg,
@@ -321,12 +394,20 @@ class AzureQueue(pulumi.ComponentResource):
             kind="functionapp,linux",
             https_only=True,  # CKV_AZURE_70
             identity={"type": "SystemAssigned"},
+            # The app serves no HTTP trigger: its main site requires a client certificate
+            # (CKV_AZURE_17) and denies every address; only SCM, Entra ID only, takes deployments.
+            client_cert_enabled=True,
+            client_cert_mode="Required",
+            virtual_network_subnet_id=network["subnet_id"] if network else None,
             site_config={
                 "app_settings": [{"name": key, "value": value} for key, value in settings.items()],
                 "min_tls_version": "1.2",
                 "scm_min_tls_version": "1.2",
                 "ftps_state": "Disabled",
                 "http20_enabled": True,
+                "ip_security_restrictions_default_action": "Deny",
+                "scm_ip_security_restrictions_use_main": False,
+                "scm_ip_security_restrictions_default_action": "Allow",
             },
             function_app_config={
                 "deployment": {
@@ -352,6 +433,8 @@ class AzureQueue(pulumi.ComponentResource):
         principal = app.identity.apply(lambda identity: identity.principal_id)
         receiver = self._grant(f"{name}-receiver", lookups, SERVICE_BUS_DATA_RECEIVER, queue.id, principal, "ServicePrincipal", stateless)
         storage_owner = self._grant(f"{name}-storage-owner", lookups, STORAGE_BLOB_DATA_OWNER, foundation.storage_account_id, principal, "ServicePrincipal", stateless)
+        if monitoring:
+            self._grant(f"{name}-telemetry", lookups, MONITORING_METRICS_PUBLISHER, monitoring.insights_id, principal, "ServicePrincipal", stateless)
         for index, producer in enumerate(spec.producers.get("azure", ())):
             principal_type, producer_id = _typed_principal(producer)
             self._grant(f"{name}-sender-{index}", lookups, SERVICE_BUS_DATA_SENDER, queue.id, producer_id, principal_type, stateless)

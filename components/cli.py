@@ -32,12 +32,12 @@ def _namespaced(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """Config for `stack` as Pulumi resolves it: Pulumi.yaml defaults overlaid by Pulumi.<stack>.yaml."""
+def read_stack_config(project_dir: Path, stack: str, stack_file: Optional[Path] = None) -> dict[str, Any]:
+    """Config for `stack` as Pulumi resolves it: Pulumi.yaml defaults overlaid by Pulumi.<stack>.yaml (or `stack_file`)."""
     import yaml  # pulumi's own dependency; imported here so `--help` stays instant
 
     project_file = project_dir / "Pulumi.yaml"
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    stack_file = stack_file or project_dir / f"Pulumi.{stack}.yaml"
     if not project_file.is_file():
         raise StackFileError(f"{project_file}: not found; run from the Pulumi project folder or pass --cwd")
     if not stack_file.is_file():

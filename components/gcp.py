@@ -18,8 +18,9 @@ import pulumi
 import pulumi_gcp as gcp
 
 from . import artifact, program
-from .spec import FUNCTIONS_FRAMEWORK, CloudQueueArgs, QueueSpec, gcp_labels, validate
-from cloudqueue_runtime._handler import HANDLER_ENV
+from .spec import FUNCTIONS_FRAMEWORK, GCP_EGRESS, CloudQueueArgs, QueueSpec, gcp_labels, validate
+from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
+from cloudqueue_runtime.gcp import TRACE_PROJECT_ENV
 
 ENTRY_POINT = "consume"
 # Retry with exponential backoff between Pub/Sub's limits (10 s .. 600 s), so a failing
@@ -28,6 +29,19 @@ RETRY_MINIMUM_BACKOFF = "10s"
 RETRY_MAXIMUM_BACKOFF = "600s"
 # Dead-lettered messages are inspected by people: give them a generous ack deadline.
 DEAD_LETTER_ACK_DEADLINE_SECONDS = 600
+# Noncurrent source objects (a deleted or replaced package) are kept this long: enough to
+# roll back or investigate a deploy, short enough that old code does not pile up.
+NONCURRENT_SOURCE_DAYS = 30
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+# Service agents that must use a function's customer-managed key (Cloud Run functions, "Protect
+# your data with CMEK"): the functions agent, Artifact Registry for the image, Cloud Storage for
+# the uploaded source and Cloud Run for the running instances. Role suffix -> agent domain.
+FUNCTION_KEY_AGENTS = {
+    "functions": "gcf-admin-robot.iam.gserviceaccount.com",
+    "registry": "gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    "storage": "gs-project-accounts.iam.gserviceaccount.com",
+    "run": "serverless-robot-prod.iam.gserviceaccount.com",
+}
 
 
 class GcpSharedArgs(TypedDict, total=False):
@@ -49,8 +63,12 @@ class _Lookups:
         client = gcp.organizations.get_client_config_output(opts=opts)
         self.project = client.project
         self.region = client.region
-        number = gcp.organizations.get_project_output(project_id=client.project, opts=opts).number
-        self.pubsub_service_agent = pulumi.Output.concat("serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
+        self.number = gcp.organizations.get_project_output(project_id=client.project, opts=opts).number
+        self.pubsub_service_agent = self.service_agent("gcp-sa-pubsub.iam.gserviceaccount.com")
+
+    def service_agent(self, domain: str) -> pulumi.Output[str]:
+        """The IAM member of a Google-managed service agent of this project."""
+        return pulumi.Output.concat("serviceAccount:service-", self.number, "@", domain)
 
 
 def _program_lookups(provider: Optional[pulumi.ProviderResource]) -> _Lookups:
@@ -84,45 +102,78 @@ class GcpShared(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, protect=False)
         lookups = _program_lookups(self.get_provider("gcp::"))
         self._lookups = lookups
-        self._key_grants: dict[str, gcp.kms.CryptoKeyIAMMember] = {}
+        self._labels = gcp_labels({**(args or {}).get("tags", {}), "cloudqueue:shared": "true"})
+        self._key_grants: dict[str, list[gcp.kms.CryptoKeyIAMMember]] = {}
+        self._repositories: dict[Optional[str], gcp.artifactregistry.Repository] = {}
         self.bucket = gcp.storage.Bucket(
             f"{name}-source",
             location=lookups.region,
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             force_destroy=True,  # only code packages, rebuilt on every deploy
-            labels=gcp_labels({**(args or {}).get("tags", {}), "cloudqueue:shared": "true"}),
+            # Versioned (CKV_GCP_78): a deleted package stays recoverable for a while.
+            versioning={"enabled": True},
+            lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": NONCURRENT_SOURCE_DAYS, "with_state": "ARCHIVED"}}],
+            labels=self._labels,
             opts=child,
         )
-        # New projects no longer grant the default compute account build rights; builds run as
-        # a dedicated account with only the Cloud Build builder role.
+        # Builds run as a dedicated account with what a function build needs and no more:
+        # logs, read on this bucket, write on cloudqueue's image repositories. The broader
+        # Cloud Build builder role could act as other accounts (CKV_GCP_49).
         self.builder = _service_account(name, "build", "cloudqueue: builds Cloud Functions", child)
-        gcp.projects.IAMMember(
-            f"{name}-build-role",
-            project=lookups.project,
-            role="roles/cloudbuild.builds.builder",
-            member=self.builder.member,
-            opts=child,
-        )
+        gcp.projects.IAMMember(f"{name}-build-logs", project=lookups.project, role="roles/logging.logWriter", member=self.builder.member, opts=child)
+        gcp.storage.BucketIAMMember(f"{name}-build-source", bucket=self.bucket.name, role="roles/storage.objectViewer", member=self.builder.member, opts=child)
         self.bucket_name = self.bucket.name
         self.builder_email = self.builder.email
         self.register_outputs({"bucket_name": self.bucket_name, "builder_email": self.builder_email})
 
-    def key_grant(self, key_name: str) -> gcp.kms.CryptoKeyIAMMember:
-        """Let the Pub/Sub service agent use `key_name`, once per key however many topics use it.
+    def key_grant(self, key_name: str) -> list[gcp.kms.CryptoKeyIAMMember]:
+        """Let the service agents that encrypt a queue's data use `key_name`, once per key however many queues use it.
 
+        The Pub/Sub agent (topics) and the agents of a keyed function (FUNCTION_KEY_AGENTS).
         IAM members are not reference-counted: two identical grants would revoke each other
-        when one queue is removed, so the grant belongs to the stack, not to a queue.
+        when one queue is removed, so the grants belong to the stack, not to a queue.
         """
         if key_name not in self._key_grants:
-            self._key_grants[key_name] = gcp.kms.CryptoKeyIAMMember(
-                f"{self._name}-key-{hashlib.sha256(key_name.encode()).hexdigest()[:8]}",
-                crypto_key_id=key_name,
-                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-                member=self._lookups.pubsub_service_agent,
+            stem = f"{self._name}-key-{hashlib.sha256(key_name.encode()).hexdigest()[:8]}"
+            opts = pulumi.ResourceOptions(parent=self, protect=False)
+            agents = {"": self._lookups.pubsub_service_agent, **{f"-{role}": self._lookups.service_agent(domain) for role, domain in FUNCTION_KEY_AGENTS.items()}}
+            self._key_grants[key_name] = [
+                gcp.kms.CryptoKeyIAMMember(f"{stem}{suffix}", crypto_key_id=key_name, role=ENCRYPTER_DECRYPTER, member=member, opts=opts)
+                for suffix, member in agents.items()
+            ]
+        return self._key_grants[key_name]
+
+    def repository(self, key_name: Optional[str]) -> gcp.artifactregistry.Repository:
+        """The image repository for functions under `key_name` (None: Google-managed encryption), one per key.
+
+        A keyed function's image must sit in a repository encrypted with the same key.
+        """
+        if key_name not in self._repositories:
+            digest = hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}/{key_name or ''}".encode()).hexdigest()[:10]
+            suffix = f"-{digest[:8]}" if key_name else ""
+            opts = pulumi.ResourceOptions(parent=self, protect=False, depends_on=self.key_grant(key_name) if key_name else None)
+            repository = gcp.artifactregistry.Repository(
+                f"{self._name}-images{suffix}",
+                location=self._lookups.region,
+                repository_id=f"cloudqueue-{digest}",
+                format="DOCKER",
+                kms_key_name=key_name,
+                description="cloudqueue: Cloud Functions images",
+                labels=self._labels,
+                opts=opts,
+            )
+            gcp.artifactregistry.RepositoryIamMember(
+                f"{self._name}-images{suffix}-build",
+                project=repository.project,
+                location=repository.location,
+                repository=repository.name,
+                role="roles/artifactregistry.writer",
+                member=self.builder.member,
                 opts=pulumi.ResourceOptions(parent=self, protect=False),
             )
-        return self._key_grants[key_name]
+            self._repositories[key_name] = repository
+        return self._repositories[key_name]
 
     @staticmethod
     def for_program(provider: Optional[pulumi.ProviderResource] = None) -> "GcpShared":
@@ -178,7 +229,7 @@ class GcpQueue(pulumi.ComponentResource):
         labels = gcp_labels({**spec.tags, "cloudqueue:queue": spec.name})
         key_name = spec.encryption_keys.get("gcp")
         # Topics encrypt with the key as the Pub/Sub service agent, which must be allowed first.
-        keyed = pulumi.ResourceOptions(depends_on=[shared.key_grant(key_name)]) if key_name else pulumi.ResourceOptions()
+        keyed = pulumi.ResourceOptions(depends_on=shared.key_grant(key_name)) if key_name else pulumi.ResourceOptions()
 
         topic = gcp.pubsub.Topic(f"{name}-topic", kms_key_name=key_name, labels=labels, opts=pulumi.ResourceOptions.merge(data, keyed))
         dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", kms_key_name=key_name, labels=labels, opts=pulumi.ResourceOptions.merge(data, keyed))
@@ -208,29 +259,57 @@ class GcpQueue(pulumi.ComponentResource):
         source = gcp.storage.BucketObject(
             f"{name}-source", bucket=shared.bucket.name, name=f"{name}/{package.sha256_hex}.zip", source=pulumi.FileAsset(str(package.path)), opts=stateless
         )
+        consumer = spec.consumer
+        environment = {**consumer.environment, HANDLER_ENV: consumer.handler, QUEUE_ENV: spec.name}
+        if consumer.tracing:
+            # Failure logs carry the request's trace (Cloud Logging's trace field), so they show
+            # under that request in Cloud Trace; the runtime account may add its own spans.
+            environment[TRACE_PROJECT_ENV] = lookups.project
+            gcp.projects.IAMMember(f"{name}-trace-writer", project=lookups.project, role="roles/cloudtrace.agent", member=runtime.member, opts=stateless)
+        network = consumer.network.get("gcp")
+        vpc = {}
+        if network:
+            vpc = {
+                "direct_vpc_network_interfaces": [{"network": network["network"], "subnetwork": network["subnetwork"]}],
+                "direct_vpc_egress": GCP_EGRESS[network.get("egress", "private-ranges-only")],
+            }
+            # Cloud Run's agent attaches the instances to the subnet; a Shared VPC subnet in
+            # another project needs this grant, and it is scoped to that one subnet.
+            gcp.compute.SubnetworkIAMMember(
+                f"{name}-network-user",
+                subnetwork=network["subnetwork"],
+                role="roles/compute.networkUser",
+                member=lookups.service_agent(FUNCTION_KEY_AGENTS["run"]),
+                opts=stateless,
+            )
+        repository = shared.repository(key_name)
         function = gcp.cloudfunctionsv2.Function(
             f"{name}-consumer",
             location=lookups.region,
+            # The queue's key also encrypts the function's source, image and instances.
+            kms_key_name=key_name,
             build_config={
-                "runtime": spec.consumer.runtime.replace(".", ""),  # python3.12 -> python312
+                "runtime": consumer.runtime.replace(".", ""),  # python3.12 -> python312
                 "entry_point": ENTRY_POINT,
                 "source": {"storage_source": {"bucket": source.bucket, "object": source.name}},
                 "service_account": shared.builder.name,
+                "docker_repository": repository.id,
             },
             service_config={
-                "available_memory": f"{spec.consumer.memory_mb}Mi",
-                "timeout_seconds": spec.consumer.timeout_seconds,
+                "available_memory": f"{consumer.memory_mb}Mi",
+                "timeout_seconds": consumer.timeout_seconds,
                 # One request per instance, so max instances bounds concurrent handler calls.
-                "max_instance_count": spec.consumer.max_concurrency,
+                "max_instance_count": consumer.max_concurrency,
                 "max_instance_request_concurrency": 1,
                 # Pub/Sub push from the same project counts as internal traffic (CKV_GCP_124).
                 "ingress_settings": "ALLOW_INTERNAL_ONLY",
                 "all_traffic_on_latest_revision": True,
                 "service_account_email": runtime.email,
-                "environment_variables": {**spec.consumer.environment, HANDLER_ENV: spec.consumer.handler},
+                "environment_variables": environment,
+                **vpc,
             },
             labels=labels,
-            opts=stateless,
+            opts=pulumi.ResourceOptions.merge(stateless, keyed),
         )
         invoke = gcp.cloudrunv2.ServiceIamMember(
             f"{name}-push-invoker",

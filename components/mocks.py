@@ -272,6 +272,33 @@ def _role_assignment(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+def _log_analytics_workspace(args: MockResourceArgs) -> tuple[str, dict]:
+    name = _azure_name(args, "workspaceName", True, 63, r"^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$")
+    return f"{_group_id(args.inputs['resourceGroupName'])}/providers/Microsoft.OperationalInsights/workspaces/{name}", {
+        "name": name,
+        "customerId": _guid("workspace" + name),
+        "provisioningState": "Succeeded",
+        "type": "Microsoft.OperationalInsights/workspaces",
+    }
+
+
+def _insights_component(args: MockResourceArgs) -> tuple[str, dict]:
+    name = _azure_name(args, "resourceName", True, 255, r"^[^%&\\?/]+$")
+    key = _guid("ikey" + name)
+    return f"{_group_id(args.inputs['resourceGroupName'])}/providers/Microsoft.Insights/components/{name}", {
+        "name": name,
+        "appId": _guid("app" + name),
+        "applicationId": name,
+        "instrumentationKey": key,
+        "connectionString": (
+            f"InstrumentationKey={key};IngestionEndpoint=https://{AZURE_LOCATION}-5.in.applicationinsights.azure.com/;"
+            f"LiveEndpoint=https://{AZURE_LOCATION}.livediagnostics.monitor.azure.com/;ApplicationId={_guid('app' + name)}"
+        ),
+        "provisioningState": "Succeeded",
+        "type": "microsoft.insights/components",
+    }
+
+
 def _function_app_package(args: MockResourceArgs) -> tuple[str, dict]:
     return f"{args.inputs['scm_url']}#{args.inputs['package_sha256']}", {}
 
@@ -348,6 +375,20 @@ def _bucket_object(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+def _repository(args: MockResourceArgs) -> tuple[str, dict]:
+    repository_id = args.inputs["repositoryId"]
+    if not re.match(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", repository_id):
+        raise ValueError(f"Artifact Registry: repository id {repository_id!r} must be lowercase letters, digits and hyphens, starting with a letter")
+    location = args.inputs["location"]
+    return f"projects/{GCP_PROJECT}/locations/{location}/repositories/{repository_id}", {
+        "name": repository_id,
+        "project": GCP_PROJECT,
+        "location": location,
+        "createTime": "2026-11-28T00:00:00Z",
+        "registryUri": f"{location}-docker.pkg.dev/{GCP_PROJECT}/{repository_id}",
+    }
+
+
 def _cloud_function(args: MockResourceArgs) -> tuple[str, dict]:
     name = _gcp_name(args, 49, r"^[a-z](-?[a-z0-9])*$")  # a Cloud Run service name
     location = args.inputs["location"]
@@ -390,6 +431,8 @@ PROVIDER_OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "azure-native:web:WebAppFtpAllowed": _publishing_policy,
     "azure-native:web:WebAppScmAllowed": _publishing_policy,
     "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:operationalinsights:Workspace": _log_analytics_workspace,
+    "azure-native:applicationinsights:Component": _insights_component,
     "pulumi-python:dynamic/cloudqueue:FunctionAppPackage": _function_app_package,
     "gcp:pubsub/topic:Topic": _topic,
     "gcp:pubsub/subscription:Subscription": _subscription,
@@ -401,6 +444,10 @@ PROVIDER_OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId"),
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _cloud_run_iam_member,
     "gcp:storage/bucket:Bucket": _bucket,
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member("bucket"),
+    "gcp:artifactregistry/repository:Repository": _repository,
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _iam_member("repository"),
+    "gcp:compute/subnetworkIAMMember:SubnetworkIAMMember": _iam_member("subnetwork"),
     "gcp:storage/bucketObject:BucketObject": _bucket_object,
     "gcp:cloudfunctionsv2/function:Function": _cloud_function,
 }

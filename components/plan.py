@@ -25,7 +25,7 @@ OFFLINE_NOTE = (
     "realistic stand-in outputs. It is not a diff against deployed state, and no cloud was contacted."
 )
 CLOUD_OF_COMPONENT = {"cloudqueue:index:AwsQueue": "aws", "cloudqueue:index:AzureQueue": "azure", "cloudqueue:index:GcpQueue": "gcp"}
-SHARED_COMPONENTS = {"cloudqueue:index:AzureShared": "azure", "cloudqueue:index:GcpShared": "gcp"}
+SHARED_COMPONENTS = {"cloudqueue:index:AzureShared": "azure", "cloudqueue:index:AzureMonitoring": "azure", "cloudqueue:index:GcpShared": "gcp"}
 CLOUDS = ("aws", "azure", "gcp")
 
 # The inputs worth a glance per type in the human and markdown views; JSON carries them all.

@@ -28,6 +28,44 @@ CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 PROVIDER_PACKAGES = {"aws": "pulumi_aws", "azure": "pulumi_azure_native", "gcp": "pulumi_gcp"}
 
 
+class AwsNetworkArgs(TypedDict, total=False):
+    """Where the Lambda consumer's network interfaces go: subnets and security groups of a VPC."""
+
+    subnet_ids: Required[list[str]]
+    """Subnet ids (subnet-...), 1..16; two or more Availability Zones keep the consumer up when one fails."""
+    security_group_ids: Required[list[str]]
+    """Security group ids (sg-...), 1..5, for the function's network interfaces."""
+
+
+class AzureNetworkArgs(TypedDict, total=False):
+    """Flex Consumption VNet integration: the Function App's outbound traffic goes through this subnet."""
+
+    subnet_id: Required[str]
+    """Resource id of a subnet delegated to Microsoft.App/environments."""
+
+
+class GcpNetworkArgs(TypedDict, total=False):
+    """Direct VPC egress for the Cloud Run function: no connector, the instances get addresses in the subnet."""
+
+    network: Required[str]
+    """VPC network, projects/<project>/global/networks/<name>."""
+    subnetwork: Required[str]
+    """Subnetwork in the function's region, projects/<project>/regions/<region>/subnetworks/<name>."""
+    egress: str
+    """private-ranges-only (the default) or all-traffic."""
+
+
+class NetworkArgs(TypedDict, total=False):
+    """Opt-in private networking of the consumer, per cloud; absent means the cloud's public network."""
+
+    aws: AwsNetworkArgs
+    """The VPC subnets and security groups of the Lambda function."""
+    azure: AzureNetworkArgs
+    """The subnet of the Function App's VNet integration."""
+    gcp: GcpNetworkArgs
+    """The network and subnetwork of the function's Direct VPC egress."""
+
+
 class ConsumerArgs(TypedDict, total=False):
     """The function that consumes the queue, the same business code on every cloud."""
 
@@ -49,6 +87,10 @@ class ConsumerArgs(TypedDict, total=False):
     """Most function instances working the queue at once."""
     environment: dict[str, str]
     """Extra environment variables for the function."""
+    tracing: bool
+    """Trace every invocation (X-Ray, Application Insights, Cloud Trace correlation); true by default."""
+    network: NetworkArgs
+    """Opt-in private networking per cloud; absent means no VPC/VNet."""
 
 
 class CloudQueueArgs(TypedDict, total=False):
@@ -99,6 +141,10 @@ DEFAULTS: dict[str, Any] = {
     "consumer.max_batching_window_seconds": 0,
     "consumer.max_concurrency": 10,
     "consumer.environment": {},
+    # Tracing is on by default: following one message across queue, function and dead-letter
+    # queue is what an incident needs, and it costs little at queue volumes.
+    "consumer.tracing": True,
+    "consumer.network": {},
 }
 
 RUNTIMES = ("python3.11", "python3.12", "python3.13")
@@ -282,6 +328,8 @@ class ConsumerSpec:
     max_batching_window_seconds: int
     max_concurrency: int
     environment: Mapping[str, Any]
+    tracing: bool
+    network: Mapping[str, Mapping[str, Any]]
 
     @property
     def handler_module(self) -> str:
@@ -474,6 +522,11 @@ def _is_typeddict(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__required_keys__")
 
 
+# Single-string fields that may be another program's Output (a subnet from the user's network
+# stack); their shape is checked when they are plain strings.
+OUTPUT_FIELDS = frozenset({"subnet_id", "network", "subnetwork"})
+
+
 def _check_shape(value: Any, hint: Any, path: str, issues: list[str], may_be_output: bool = False) -> None:
     """Type-check `value` against a TypedDict / list / dict / scalar annotation.
 
@@ -499,7 +552,7 @@ def _check_shape(value: Any, hint: Any, path: str, issues: list[str], may_be_out
                 issues.append(f"{path}.{key}: required field is missing")
         for key, sub in fields.items():
             if key in value:
-                _check_shape(value[key], sub, f"{path}.{key}", issues)
+                _check_shape(value[key], sub, f"{path}.{key}", issues, may_be_output=key in OUTPUT_FIELDS)
         return
     origin = get_origin(hint)
     if origin is list:
@@ -534,7 +587,7 @@ def _resolve(name: str, args: Mapping[str, Any], base_dir: Path) -> QueueSpec:
         handler=consumer_args["handler"],
         **{
             key: pick(key, consumer_args, "consumer.")
-            for key in ("runtime", "memory_mb", "timeout_seconds", "batch_size", "max_batching_window_seconds", "max_concurrency", "environment")
+            for key in ("runtime", "memory_mb", "timeout_seconds", "batch_size", "max_batching_window_seconds", "max_concurrency", "environment", "tracing", "network")
         },
     )
     clouds = tuple(args["clouds"])
@@ -880,6 +933,60 @@ def _rule_requirements(spec: QueueSpec, path: str) -> list[str]:
     return issues
 
 
+# Network ids, shaped as each cloud writes them. Lambda takes at most 16 subnets and 5 security
+# groups per function (Lambda VpcConfig).
+_AWS_SUBNET = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_AWS_SECURITY_GROUP = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
+_AZURE_SUBNET = re.compile(
+    r"^/subscriptions/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/resourceGroups/[-\w.()]{1,90}"
+    r"/providers/Microsoft\.Network/virtualNetworks/[-\w.]{2,64}/subnets/[-\w.]{1,80}$",
+    re.IGNORECASE,
+)
+_GCP_RESOURCE = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
+_GCP_PROJECT = r"[a-z][-a-z0-9]{4,28}[a-z0-9]"
+_GCP_NETWORK = re.compile(rf"^projects/{_GCP_PROJECT}/global/networks/{_GCP_RESOURCE}$")
+_GCP_SUBNETWORK = re.compile(rf"^projects/{_GCP_PROJECT}/regions/[a-z]+-[a-z]+[0-9]+/subnetworks/{_GCP_RESOURCE}$")
+AWS_NETWORK_COUNTS = {"subnet_ids": (_AWS_SUBNET, "an AWS subnet id (subnet- and 8 or 17 hex digits)", 1, 16),
+                      "security_group_ids": (_AWS_SECURITY_GROUP, "an AWS security group id (sg- and 8 or 17 hex digits)", 1, 5)}
+GCP_EGRESS = {"private-ranges-only": "VPC_EGRESS_PRIVATE_RANGES_ONLY", "all-traffic": "VPC_EGRESS_ALL_TRAFFIC"}
+"""Direct VPC egress settings, spec value -> Cloud Functions value."""
+
+
+def _rule_network(spec: QueueSpec, path: str) -> list[str]:
+    field = f"{path}.consumer.network"
+    network, issues = spec.consumer.network, []
+    for cloud in network:
+        if cloud not in spec.clouds:
+            issues.append(f"{field}.{cloud}: {cloud!r} is not in clouds {list(spec.clouds)!r}")
+    aws = network.get("aws") if "aws" in spec.clouds else None
+    for key, (pattern, wanted, low, high) in AWS_NETWORK_COUNTS.items():
+        ids = (aws or {}).get(key)
+        if ids is None:
+            continue
+        if not low <= len(ids) <= high:
+            issues.append(f"{field}.aws.{key}: {len(ids)} ids is outside AWS Lambda's range (allowed {low}..{high} when aws is targeted)")
+        for index, value in enumerate(ids):
+            if isinstance(value, str) and not pattern.match(value):
+                issues.append(f"{field}.aws.{key}[{index}]: {value!r} is not {wanted} (when aws is targeted)")
+    azure = network.get("azure") if "azure" in spec.clouds else None
+    if azure and isinstance(azure.get("subnet_id"), str) and not _AZURE_SUBNET.match(azure["subnet_id"]):
+        issues.append(
+            f"{field}.azure.subnet_id: {azure['subnet_id']!r} is not an Azure subnet resource id "
+            f"(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>) (when azure is targeted)"
+        )
+    gcp = network.get("gcp") if "gcp" in spec.clouds else None
+    if gcp:
+        for key, pattern, wanted in (
+            ("network", _GCP_NETWORK, "projects/<project>/global/networks/<name>"),
+            ("subnetwork", _GCP_SUBNETWORK, "projects/<project>/regions/<region>/subnetworks/<name>"),
+        ):
+            if isinstance(gcp.get(key), str) and not pattern.match(gcp[key]):
+                issues.append(f"{field}.gcp.{key}: {gcp[key]!r} is not a Google Cloud {key} name ({wanted}) (when gcp is targeted)")
+        if gcp.get("egress", "private-ranges-only") not in GCP_EGRESS:
+            issues.append(f"{field}.gcp.egress: {gcp['egress']!r} is not a Direct VPC egress setting (allowed: {', '.join(GCP_EGRESS)} when gcp is targeted)")
+    return issues
+
+
 # Order matters only for readability of the combined error.
 RULES: tuple[Rule, ...] = (
     _rule_clouds,
@@ -891,6 +998,7 @@ RULES: tuple[Rule, ...] = (
     _rule_gcp_ack_deadline,
     _rule_identities_and_keys,
     _rule_environment,
+    _rule_network,
     _rule_tags,
     _rule_runtime,
     _rule_consumer_code,

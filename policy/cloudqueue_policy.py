@@ -36,6 +36,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SERVICE_BUS_NAMESPACE = "azure-native:servicebus:Namespace"
 SERVICE_BUS_QUEUE = "azure-native:servicebus:Queue"
 WEB_APP = "azure-native:web:WebApp"
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+INSIGHTS = "azure-native:applicationinsights:Component"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+PROJECT_IAM_TYPES = ("gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding")
 PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
 PUBSUB_SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 CLOUD_FUNCTION_TYPES = ("gcp:cloudfunctionsv2/function:Function", "gcp:cloudfunctions/function:Function")
@@ -240,6 +244,103 @@ def check_function_app_managed_identity(props: Any) -> Optional[str]:
     return None
 
 
+def check_function_app_client_certificates(props: Any) -> Optional[str]:
+    if _function_app(props) and not (props.get("clientCertEnabled") is True and props.get("clientCertMode") == "Required"):
+        return "Function App main site accepts callers without a client certificate: set clientCertEnabled: true, clientCertMode: Required (CKV_AZURE_17)."
+    return None
+
+
+def check_function_app_denies_inbound(props: Any) -> Optional[str]:
+    """A queue-triggered app serves no HTTP: its main site denies every address (what CKV_AZURE_222 is after)."""
+    site = props.get("siteConfig") or {}
+    if _function_app(props) and props.get("publicNetworkAccess") != "Disabled" and site.get("ipSecurityRestrictionsDefaultAction") != "Deny":
+        return (
+            "Function App main site is reachable from the internet: set siteConfig.ipSecurityRestrictionsDefaultAction: Deny "
+            "(or publicNetworkAccess: Disabled) (CKV_AZURE_222)."
+        )
+    return None
+
+
+def _settings(props: Any) -> dict:
+    # Entries arrive as pulumi_policy's unknown-checking proxies, not dicts: read them, never isinstance them.
+    return {s.get("name"): s.get("value") for s in ((props.get("siteConfig") or {}).get("appSettings") or [])}
+
+
+def check_function_app_identity_telemetry(props: Any) -> Optional[str]:
+    settings = _settings(props)
+    if "APPINSIGHTS_INSTRUMENTATIONKEY" in settings:
+        return "Function App sends telemetry with an instrumentation key: use APPLICATIONINSIGHTS_CONNECTION_STRING with APPLICATIONINSIGHTS_AUTHENTICATION_STRING: Authorization=AAD."
+    if "APPLICATIONINSIGHTS_CONNECTION_STRING" in settings and not str(settings.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or "").endswith("Authorization=AAD"):
+        return "Function App sends telemetry without Entra ID: set APPLICATIONINSIGHTS_AUTHENTICATION_STRING: Authorization=AAD and grant Monitoring Metrics Publisher."
+    return None
+
+
+def check_insights_local_auth_disabled(props: Any) -> Optional[str]:
+    if props.get("disableLocalAuth") is not True:
+        return "Application Insights accepts telemetry signed with its instrumentation key: set disableLocalAuth: true (identity-based ingestion only)."
+    return None
+
+
+def check_storage_account_identity_only(props: Any) -> Optional[str]:
+    problems = []
+    if props.get("allowBlobPublicAccess") is not False:
+        problems.append("allowBlobPublicAccess: false (CKV_AZURE_190)")
+    if props.get("allowSharedKeyAccess") is not False:
+        problems.append("allowSharedKeyAccess: false")
+    if props.get("enableHttpsTrafficOnly") is False:
+        problems.append("enableHttpsTrafficOnly: true (CKV_AZURE_3)")
+    if props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
+        problems.append("minimumTlsVersion: TLS1_2 (CKV_AZURE_44)")
+    if problems:
+        return "Storage account is open to keys, anonymous reads or weak transport: set " + ", ".join(problems) + "."
+    return None
+
+
+# --- Google Cloud storage and IAM -------------------------------------------------------------------
+
+# Project-level roles that can act as, or manage, service accounts (Checkov CKV_GCP_41/49's list,
+# as far as a queue stack could plausibly grant them).
+IMPERSONATION_ROLES = frozenset({
+    "roles/owner", "roles/editor", "roles/iam.securityAdmin", "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin", "roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.workloadIdentityUser", "roles/cloudbuild.builds.editor", "roles/cloudbuild.builds.builder",
+    "roles/cloudfunctions.admin", "roles/cloudfunctions.developer", "roles/run.admin", "roles/run.developer",
+})
+
+
+def check_gcs_bucket_private_and_versioned(props: Any) -> Optional[str]:
+    problems = []
+    if props.get("uniformBucketLevelAccess") is not True:
+        problems.append("uniformBucketLevelAccess: true (CKV_GCP_29)")
+    if props.get("publicAccessPrevention") != "enforced":
+        problems.append("publicAccessPrevention: enforced (CKV_GCP_114)")
+    if (props.get("versioning") or {}).get("enabled") is not True:
+        problems.append("versioning.enabled: true (CKV_GCP_78)")
+    if problems:
+        return "Cloud Storage bucket could be public or lose objects: set " + ", ".join(problems) + "."
+    return None
+
+
+def check_no_project_impersonation_roles(props: Any) -> Optional[str]:
+    if props.get("role") in IMPERSONATION_ROLES:
+        return f"project-level {props.get('role')!r} can act as or manage service accounts: grant narrower roles on the resources needed (CKV_GCP_49)."
+    return None
+
+
+# --- Customer-managed keys, where the stack requires them ------------------------------------------
+
+
+def _required_key(types: tuple[str, ...] | str, key: str, message: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """With policy config `required: true`, every resource of `types` names a customer key in `key`."""
+    wanted = (types,) if isinstance(types, str) else types
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type in wanted and args.get_config().get("required") and not args.props.get(key):
+            report_violation(message, None)
+
+    return validate
+
+
 # --- Lambda and the queue it consumes -------------------------------------------------------------
 
 
@@ -384,6 +485,69 @@ POLICIES = [
         description="With config required: true (stacks with cloudqueue:protect), every queue, dead-letter queue, topic and subscription is protected.",
         enforcement_level=MANDATORY,
         validate=check_queues_protected,
+        config_schema=REQUIRED_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="function-app-client-certificates",
+        description="Function Apps require client certificates on their main site (Checkov CKV_AZURE_17).",
+        enforcement_level=MANDATORY,
+        validate=_on(WEB_APP, check_function_app_client_certificates),
+    ),
+    ResourceValidationPolicy(
+        name="function-app-denies-inbound",
+        description="Queue-triggered Function Apps deny every address on their main site (Checkov CKV_AZURE_222's intent; SCM stays Entra-only for deployments).",
+        enforcement_level=MANDATORY,
+        validate=_on(WEB_APP, check_function_app_denies_inbound),
+    ),
+    ResourceValidationPolicy(
+        name="function-app-identity-telemetry",
+        description="Function Apps send telemetry with their managed identity, never an instrumentation key (no Checkov check).",
+        enforcement_level=MANDATORY,
+        validate=_on(WEB_APP, check_function_app_identity_telemetry),
+    ),
+    ResourceValidationPolicy(
+        name="application-insights-local-auth-disabled",
+        description="Application Insights accepts Entra ID (identity-based) ingestion only (no Checkov check).",
+        enforcement_level=MANDATORY,
+        validate=_on(INSIGHTS, check_insights_local_auth_disabled),
+    ),
+    ResourceValidationPolicy(
+        name="storage-account-identity-only",
+        description="Storage accounts allow no anonymous blob reads, no shared keys, HTTPS and TLS 1.2 only (Checkov CKV_AZURE_190, CKV_AZURE_3, CKV_AZURE_44).",
+        enforcement_level=MANDATORY,
+        validate=_on(STORAGE_ACCOUNT, check_storage_account_identity_only),
+    ),
+    ResourceValidationPolicy(
+        name="gcs-bucket-private-and-versioned",
+        description="Cloud Storage buckets have uniform access, enforced public access prevention and versioning (Checkov CKV_GCP_29, CKV_GCP_114, CKV_GCP_78).",
+        enforcement_level=MANDATORY,
+        validate=_on(GCS_BUCKET, check_gcs_bucket_private_and_versioned),
+    ),
+    ResourceValidationPolicy(
+        name="gcp-no-project-impersonation-roles",
+        description="No project-level role that can act as or manage service accounts (Checkov CKV_GCP_49).",
+        enforcement_level=MANDATORY,
+        validate=_on(PROJECT_IAM_TYPES, check_no_project_impersonation_roles),
+    ),
+    ResourceValidationPolicy(
+        name="lambda-environment-customer-key",
+        description="With config required: true, Lambda environments are encrypted with a customer-managed key (Checkov CKV_AWS_173).",
+        enforcement_level=MANDATORY,
+        validate=_required_key(LAMBDA_FUNCTION, "kmsKeyArn", "Lambda environment is encrypted with an AWS-managed key: set kmsKeyArn (encryption_keys.aws), which this stack requires (CKV_AWS_173)."),
+        config_schema=REQUIRED_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="log-group-customer-key",
+        description="With config required: true, CloudWatch log groups are encrypted with a customer-managed key (Checkov CKV_AWS_158).",
+        enforcement_level=MANDATORY,
+        validate=_required_key(LOG_GROUP, "kmsKeyId", "CloudWatch log group is not encrypted with a customer-managed key: set kmsKeyId (encryption_keys.aws), which this stack requires (CKV_AWS_158)."),
+        config_schema=REQUIRED_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="gcp-function-customer-key",
+        description="With config required: true, Cloud Functions encrypt their source, image and instances with a customer-managed key (no Checkov check).",
+        enforcement_level=MANDATORY,
+        validate=_required_key(CLOUD_FUNCTION_TYPES, "kmsKeyName", "Cloud Function is not encrypted with a customer-managed key: set kmsKeyName (encryption_keys.gcp), which this stack requires."),
         config_schema=REQUIRED_SCHEMA,
     ),
     ResourceValidationPolicy(

@@ -19,9 +19,13 @@ from components.mocks import Engine, flatten_config
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Stacks whose file is not at the top level: the scan's every-option-on stack.
+STACK_FILES = {"all-options": REPO / "security" / "Pulumi.all-options.yaml"}
+
+
 def load_stack_config(stack: str) -> dict[str, str]:
     """Pulumi.<stack>.yaml, flattened the way the Pulumi CLI hands config to a program."""
-    return flatten_config(read_stack_config(REPO, stack))
+    return flatten_config(read_stack_config(REPO, stack, STACK_FILES.get(stack)))
 
 
 def run_main(engine: Engine, config: dict[str, str]) -> dict:

@@ -9,8 +9,9 @@ import pulumi
 import pytest
 
 from components import AwsQueue, Queue, SpecError
+from components.aws import VPC_DESCRIBE_ACTIONS, VPC_INTERFACE_ACTIONS
 from components.spec import AWS_MAX_QUEUE_NAME
-from pulumi_mocks import ACCOUNT, REGION
+from pulumi_mocks import ACCOUNT, REGION, Engine
 from specs import single_cloud_args
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -78,7 +79,10 @@ def test_event_source_mapping_reports_batch_item_failures_with_maximum_concurren
     assert engine.one(ROLE_POLICY).urn in mapping.dependencies
 
 
-def test_consumer_role_may_only_consume_this_queue_and_write_its_own_logs(engine, base_spec):
+XRAY = (("xray:PutTraceSegments", "xray:PutTelemetryRecords"), "*")
+
+
+def test_consumer_role_may_only_consume_this_queue_write_its_own_logs_and_send_traces(engine, base_spec):
     build(engine, base_spec)
     queue_arn = engine.one(QUEUE, "-queue").outputs["arn"]
     log_arn = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
@@ -86,15 +90,20 @@ def test_consumer_role_may_only_consume_this_queue_and_write_its_own_logs(engine
     assert {(tuple(s["Action"]), s["Resource"]) for s in policy} == {
         (("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), queue_arn),
         (("logs:CreateLogStream", "logs:PutLogEvents"), f"{log_arn}:*"),
+        XRAY,
     }
     trust = json.loads(engine.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
     assert statements(trust) == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
     assert engine.one(FUNCTION).inputs["role"] == engine.one("aws:iam/role:Role").outputs["arn"]
 
 
-def test_no_iam_statement_uses_a_wildcard_action_or_resource(engine, base_spec):
-    build(engine, base_spec, encryption_keys={"aws": KEY_ARN}, producers={"aws": [f"arn:aws:iam::{ACCOUNT}:role/api"]})
-    # The only wildcard allowed: log stream names (Lambda picks them) inside our own log group.
+def test_no_iam_statement_uses_a_wildcard_action_or_resource_beyond_the_x_ray_writes(engine, base_spec):
+    network = {"aws": {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-0123456789abcdef0"]}}
+    consumer = {**base_spec["consumer"], "network": network}
+    build(engine, base_spec, encryption_keys={"aws": KEY_ARN}, producers={"aws": [f"arn:aws:iam::{ACCOUNT}:role/api"]}, consumer=consumer)
+    # The only wildcards allowed: log stream names (Lambda picks them) inside our own log group,
+    # new interfaces in the given subnets, and the X-Ray writes and EC2 describes, which support
+    # no resource ARN at all.
     log_streams = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"] + ":*"
     documents = [engine.policy(engine.one(ROLE_POLICY)), engine.policy(engine.one(PRODUCER_POLICY))]
     checked = 0
@@ -102,9 +111,48 @@ def test_no_iam_statement_uses_a_wildcard_action_or_resource(engine, base_spec):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in action for action in actions), statement
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert all("*" not in resource or resource == log_streams for resource in resources), statement
+        if resources == ["*"]:
+            assert tuple(actions) in (XRAY[0], tuple(VPC_DESCRIBE_ACTIONS)), statement
+        else:
+            assert all("*" not in resource or resource in (log_streams, f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*") for resource in resources), statement
         checked += 1
-    assert checked == 5
+    assert checked == 8
+
+
+def test_tracing_is_active_by_default_and_off_drops_the_x_ray_grant(engine, base_spec):
+    build(engine, base_spec)
+    assert engine.one(FUNCTION).inputs["tracingConfig"] == {"mode": "Active"}
+    off = Engine(preview=engine.preview)
+    off.run(lambda: AwsQueue("orders", single_cloud_args(base_spec, consumer={**base_spec["consumer"], "tracing": False})))
+    assert off.one(FUNCTION).inputs["tracingConfig"] == {"mode": "PassThrough"}
+    assert not [s for s in statements(off.policy(off.one(ROLE_POLICY))) if any(a.startswith("xray:") for a in s["Action"])]
+
+
+def test_the_queue_key_encrypts_the_function_environment_and_its_log_group(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"aws": KEY_ARN})
+    assert engine.one(FUNCTION).inputs["kmsKeyArn"] == KEY_ARN  # CKV_AWS_173
+    assert engine.one("aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] == KEY_ARN  # CKV_AWS_158
+    assert engine.one(FUNCTION).inputs["environment"]["variables"]["CLOUDQUEUE_QUEUE"] == "orders"
+
+
+def test_network_puts_the_function_in_the_vpc_and_grants_interface_management_only_then(engine, base_spec):
+    network = {"aws": {"subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"], "security_group_ids": ["sg-0123456789abcdef0"]}}
+    build(engine, base_spec, consumer={**base_spec["consumer"], "network": network})
+    assert engine.one(FUNCTION).inputs["vpcConfig"] == {"subnetIds": network["aws"]["subnet_ids"], "securityGroupIds": network["aws"]["security_group_ids"]}
+    vpc = {tuple(s["Action"]): s["Resource"] for s in statements(engine.policy(engine.one(ROLE_POLICY))) if s["Action"][0].startswith("ec2:")}
+    ec2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}:"
+    assert vpc == {
+        tuple(VPC_DESCRIBE_ACTIONS): "*",  # Describe* supports no resource ARN
+        tuple(VPC_INTERFACE_ACTIONS): [f"{ec2}network-interface/*", f"{ec2}subnet/subnet-0123456789abcdef0", f"{ec2}subnet/subnet-0fedcba9876543210", f"{ec2}security-group/sg-0123456789abcdef0"],
+    }
+    # Lambda checks the interface permissions when it creates the function.
+    assert engine.one(ROLE_POLICY).urn in engine.one(FUNCTION).dependencies
+
+
+def test_without_network_the_function_has_no_vpc_and_no_ec2_permission(default):
+    engine, _ = default
+    assert "vpcConfig" not in engine.one(FUNCTION).inputs
+    assert not [s for s in statements(engine.policy(engine.one(ROLE_POLICY))) if any(a.startswith("ec2:") for a in s["Action"])]
 
 
 def test_queues_use_sqs_managed_encryption_by_default(engine, base_spec):
@@ -114,14 +162,15 @@ def test_queues_use_sqs_managed_encryption_by_default(engine, base_spec):
         assert "kmsMasterKeyId" not in queue.inputs
 
 
-def test_kms_key_encrypts_both_queues_and_grants_decrypt_via_sqs_only(engine, base_spec):
+def test_kms_key_encrypts_both_queues_and_grants_decrypt_via_sqs_and_lambda_only(engine, base_spec):
     build(engine, base_spec, encryption_keys={"aws": KEY_ARN})
     for queue in engine.all(QUEUE):
         assert queue.inputs["kmsMasterKeyId"] == KEY_ARN
         assert "sqsManagedSseEnabled" not in queue.inputs
     via_sqs = {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}
+    via_sqs_and_lambda = {"StringEquals": {"kms:ViaService": [f"sqs.{REGION}.amazonaws.com", f"lambda.{REGION}.amazonaws.com"]}}
     consumer = statements(engine.policy(engine.one(ROLE_POLICY)))
-    assert {"Sid": "DecryptThisQueue", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in consumer
+    assert {"Sid": "DecryptWithQueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs_and_lambda} in consumer
     producer = statements(engine.policy(engine.one(PRODUCER_POLICY)))
     assert {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in producer
 
@@ -213,7 +262,7 @@ def test_lambda_runs_the_adapter_on_arm64_with_the_user_handler_named(engine, ba
     assert function.inputs["architectures"] == ["arm64"]
     assert function.inputs["runtime"] == "python3.12"
     assert function.inputs["memorySize"] == 512
-    assert function.inputs["environment"] == {"variables": {"LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle"}}
+    assert function.inputs["environment"] == {"variables": {"LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle", "CLOUDQUEUE_QUEUE": "orders"}}
     log_group = engine.one("aws:cloudwatch/logGroup:LogGroup")
     assert function.inputs["loggingConfig"] == {"logFormat": "Text", "logGroup": log_group.outputs["name"]}
 

@@ -16,6 +16,8 @@ from pulumi_mocks import SUBSCRIPTION
 from specs import single_cloud_args
 
 NAMESPACE = "azure-native:servicebus:Namespace"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+INSIGHTS = "azure-native:applicationinsights:Component"
 SB_QUEUE = "azure-native:servicebus:Queue"
 APP = "azure-native:web:WebApp"
 PLAN = "azure-native:web:AppServicePlan"
@@ -148,7 +150,8 @@ def test_listed_producers_may_send_to_this_queue_only_with_their_principal_type(
     assert engine.one(ROLE, "-sender-1").inputs == {
         "roleDefinitionId": role_id(SERVICE_BUS_DATA_SENDER), "scope": queue_id, "principalId": person, "principalType": "User"
     }
-    assert len(engine.all(ROLE)) == 4
+    # Receiver, storage owner and telemetry publisher for the app, plus the two senders.
+    assert len(engine.all(ROLE)) == 5
 
 
 def test_every_role_assignment_is_scoped_below_the_subscription(engine, base_spec):
@@ -242,11 +245,13 @@ def test_every_child_is_parented_to_its_component(engine, base_spec):
     build(engine, base_spec, producers={"azure": [PRODUCER]})
     component = engine.one("cloudqueue:index:AzureQueue")
     shared = engine.one("cloudqueue:index:AzureShared")
-    assert shared.parent.endswith("::cloudqueue-dev") or "pulumi:pulumi:Stack" in shared.parent
+    monitoring = engine.one("cloudqueue:index:AzureMonitoring")
+    for top_level in (shared, monitoring):
+        assert "pulumi:pulumi:Stack" in top_level.parent
     for child in engine.all():
-        if child in (component, shared):
+        if child in (component, shared, monitoring):
             continue
-        owner = shared if child.type in (GROUP, NAMESPACE, STORAGE) else component
+        owner = shared if child.type in (GROUP, NAMESPACE, STORAGE) else monitoring if child.type in (WORKSPACE, INSIGHTS) else component
         assert child.parent == owner.urn, child.name
         assert child.name.startswith(f"{owner.name}-"), child.name
 

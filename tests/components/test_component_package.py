@@ -52,10 +52,10 @@ def test_the_analyzer_finds_every_component_with_described_inputs_and_outputs(an
 
 def test_the_consumer_is_a_named_type_with_its_own_described_properties(analyzed):
     types = analyzed["type_definitions"]
-    assert set(types) == {"ConsumerArgs"}
+    assert set(types) == {"ConsumerArgs", "NetworkArgs", "AwsNetworkArgs", "AzureNetworkArgs", "GcpNetworkArgs"}
     consumer = types["ConsumerArgs"]
     assert {"codePath", "handler", "runtime", "memoryMb", "timeoutSeconds", "batchSize", "maxConcurrency", "environment"} <= set(consumer.properties)
-    assert all(prop.description for prop in consumer.properties.values())
+    assert all(prop.description for t in types.values() for prop in t.properties.values())
     assert consumer.properties["codePath"].optional is False and consumer.properties["memoryMb"].optional is True
 
 

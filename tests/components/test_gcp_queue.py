@@ -24,7 +24,18 @@ BUCKET = "gcp:storage/bucket:Bucket"
 OBJECT = "gcp:storage/bucketObject:BucketObject"
 SERVICE_AGENT = f"serviceAccount:service-{GCP_PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 KEY = f"projects/{GCP_PROJECT}/locations/{GCP_REGION}/keyRings/queues/cryptoKeys/orders"
-IAM_TYPES = (TOPIC_MEMBER, SUBSCRIPTION_MEMBER, ACCOUNT_MEMBER, RUN_MEMBER, "gcp:projects/iAMMember:IAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+REPOSITORY = "gcp:artifactregistry/repository:Repository"
+REPOSITORY_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
+SUBNET_MEMBER = "gcp:compute/subnetworkIAMMember:SubnetworkIAMMember"
+IAM_TYPES = (TOPIC_MEMBER, SUBSCRIPTION_MEMBER, ACCOUNT_MEMBER, RUN_MEMBER, PROJECT_MEMBER, KEY_MEMBER, BUCKET_MEMBER, REPOSITORY_MEMBER, SUBNET_MEMBER)
+FUNCTION_AGENTS = {
+    f"serviceAccount:service-{GCP_PROJECT_NUMBER}@{domain}"
+    for domain in ("gcf-admin-robot.iam.gserviceaccount.com", "gcp-sa-artifactregistry.iam.gserviceaccount.com",
+                   "gs-project-accounts.iam.gserviceaccount.com", "serverless-robot-prod.iam.gserviceaccount.com")
+}
 
 
 COMPONENT = GcpQueue
@@ -126,7 +137,9 @@ def test_function_is_http_internal_only_with_its_own_runtime_account(engine, bas
     assert service["ingressSettings"] == "ALLOW_INTERNAL_ONLY"
     assert service["serviceAccountEmail"] == account(engine, "run").outputs["email"]
     assert (service["availableMemory"], service["timeoutSeconds"], service["maxInstanceCount"], service["maxInstanceRequestConcurrency"]) == ("512Mi", 45, 7, 1)
-    assert service["environmentVariables"] == {"LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle"}
+    assert service["environmentVariables"] == {
+        "LOG_LEVEL": "debug", "CLOUDQUEUE_HANDLER": "handler.handle", "CLOUDQUEUE_QUEUE": "orders", "CLOUDQUEUE_TRACE_PROJECT": GCP_PROJECT
+    }
     assert function["buildConfig"]["runtime"] == "python312" and function["buildConfig"]["entryPoint"] == "consume"
     assert function["location"] == GCP_REGION
 
@@ -146,12 +159,19 @@ def test_source_is_uploaded_to_a_private_bucket_under_a_content_addressed_name(d
     assert len(open(source.inputs["source"].path, "rb").read()) < 50 * 1024
 
 
-def test_builds_run_as_a_dedicated_account_with_the_builder_role_only(default):
+def test_builds_run_as_a_dedicated_account_that_may_log_read_sources_and_push_images_only(default):
     engine, _ = default
     builder = engine.one(ACCOUNT, "-build")
-    assert engine.one(FUNCTION).inputs["buildConfig"]["serviceAccount"] == builder.outputs["name"]
-    grant = engine.one("gcp:projects/iAMMember:IAMMember")
-    assert grant.inputs == {"project": GCP_PROJECT, "role": "roles/cloudbuild.builds.builder", "member": f"serviceAccount:{builder.outputs['email']}"}
+    member = f"serviceAccount:{builder.outputs['email']}"
+    build_config = engine.one(FUNCTION).inputs["buildConfig"]
+    assert build_config["serviceAccount"] == builder.outputs["name"]
+    repository = engine.one(REPOSITORY)
+    assert build_config["dockerRepository"] == repository.id == f"projects/{GCP_PROJECT}/locations/{GCP_REGION}/repositories/{repository.inputs['repositoryId']}"
+    grants = {(r.type, r.inputs["role"]) for r in engine.all() if r.type in IAM_TYPES and r.inputs["member"] == member}
+    # Not roles/cloudbuild.builds.builder, which may act as other accounts (CKV_GCP_49).
+    assert grants == {(PROJECT_MEMBER, "roles/logging.logWriter"), (BUCKET_MEMBER, "roles/storage.objectViewer"), (REPOSITORY_MEMBER, "roles/artifactregistry.writer")}
+    assert engine.one(BUCKET_MEMBER).inputs["bucket"] == engine.one(BUCKET).outputs["name"]
+    assert engine.one(REPOSITORY_MEMBER).inputs["repository"] == repository.outputs["name"]
 
 
 def test_producers_may_publish_to_this_topic_only(engine, base_spec):
@@ -164,22 +184,38 @@ def test_producers_may_publish_to_this_topic_only(engine, base_spec):
 def test_no_binding_grants_anything_to_the_public(engine, base_spec):
     build(engine, base_spec, producers={"gcp": [f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"]}, encryption_keys={"gcp": KEY})
     members = [r.inputs["member"] for r in engine.all() if r.type in IAM_TYPES]
-    assert len(members) == 7  # build role, forward, token creator, invoker, subscriber, producer, key
+    # build: logs, source, images (the keyed repository); forward, token creator,
+    # invoker, subscriber, producer, trace writer; the key: Pub/Sub agent and 4 function agents.
+    assert len(members) == 14
     assert not [m for m in members if m in ("allUsers", "allAuthenticatedUsers")]
 
 
 def test_customer_key_encrypts_both_topics_and_the_service_agent_may_use_it(engine, base_spec):
     build(engine, base_spec, encryption_keys={"gcp": KEY})
-    grant = engine.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = engine.one(KEY_MEMBER, "-b0795b42")
     assert grant.inputs == {"cryptoKeyId": KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": SERVICE_AGENT}
     for topic in engine.all(TOPIC):
         assert topic.inputs["kmsKeyName"] == KEY
         assert grant.urn in topic.dependencies
 
 
+def test_customer_key_encrypts_the_function_and_its_image_repository_after_the_agents_may_use_it(engine, base_spec):
+    build(engine, base_spec, encryption_keys={"gcp": KEY})
+    grants = [g for g in engine.all(KEY_MEMBER) if g.inputs["member"] != SERVICE_AGENT]
+    assert {g.inputs["member"] for g in grants} == FUNCTION_AGENTS
+    assert all(g.inputs["cryptoKeyId"] == KEY and g.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter" for g in grants)
+    function = engine.one(FUNCTION)
+    keyed = next(r for r in engine.all(REPOSITORY) if r.inputs.get("kmsKeyName") == KEY)
+    assert function.inputs["kmsKeyName"] == KEY
+    assert function.inputs["buildConfig"]["dockerRepository"] == keyed.id  # Cloud Functions requires the same key there
+    for grant in grants:
+        assert grant.urn in function.dependencies and grant.urn in keyed.dependencies
+
+
 def test_queues_sharing_a_key_share_one_key_grant(engine, base_spec):
     engine.run(lambda: [GcpQueue(f"q{i}", single_cloud_args(base_spec, encryption_keys={"gcp": KEY})) for i in range(3)])
-    assert len(engine.all("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")) == 1
+    assert len(engine.all(KEY_MEMBER)) == 5  # the Pub/Sub agent and the four function agents, once
+    assert len([r for r in engine.all(REPOSITORY) if r.inputs.get("kmsKeyName") == KEY]) == 1
 
 
 def test_without_a_key_topics_use_google_managed_encryption(default):
@@ -224,11 +260,11 @@ def test_without_protect_nothing_is_protected(default):
 def test_every_child_is_parented_to_its_component(engine, base_spec):
     build(engine, base_spec, encryption_keys={"gcp": KEY}, producers={"gcp": [f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"]})
     component, shared = engine.one("cloudqueue:index:GcpQueue"), engine.one("cloudqueue:index:GcpShared")
-    shared_types = (BUCKET, "gcp:projects/iAMMember:IAMMember", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    shared_types = (BUCKET, BUCKET_MEMBER, KEY_MEMBER, REPOSITORY, REPOSITORY_MEMBER)
     for child in engine.all():
         if child in (component, shared):
             continue
-        owner = shared if child.type in shared_types or child.name == "cloudqueue-gcp-build" else component
+        owner = shared if child.type in shared_types or child.name.startswith("cloudqueue-gcp-build") else component
         assert child.parent == owner.urn, child.name
         assert child.name.startswith(f"{owner.name}-"), child.name
 

@@ -67,8 +67,8 @@ def test_plan_holds_exactly_what_the_stack_program_registers(stack):
 
 def test_dev_plan_groups_resources_by_queue_and_cloud_as_the_components_build_them(in_repo):
     result = built("dev")
-    assert {cloud: len(items) for cloud, items in result.queues["orders"].items()} == {"aws": 12, "azure": 9, "gcp": 12}
-    assert {cloud: len(items) for cloud, items in result.shared.items()} == {"azure": 3, "gcp": 3}
+    assert {cloud: len(items) for cloud, items in result.queues["orders"].items()} == {"aws": 12, "azure": 10, "gcp": 13}
+    assert {cloud: len(items) for cloud, items in result.shared.items()} == {"azure": 5, "gcp": 11}
     queue = next(r for r in result.queues["orders"]["aws"] if r.name == "orders-aws-queue")
     assert (queue.type, queue.parent, queue.protect) == ("aws:sqs/queue:Queue", "orders-aws", False)
     assert queue.key_inputs()["visibilityTimeoutSeconds"] == 180
@@ -88,7 +88,7 @@ def test_text_output_says_it_is_an_offline_plan_and_lists_every_resource(in_repo
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev")
     assert code == 0
     assert plan.OFFLINE_NOTE in out and "not a diff against deployed state" in out
-    assert len(re.findall(r"^  \+ ", out, flags=re.M)) == 39
+    assert len(re.findall(r"^  \+ ", out, flags=re.M)) == 51
     assert "equivalence for queue orders" in out and "policy pack policy/cloudqueue_policy.py: 0 mandatory" in out
 
 
@@ -98,18 +98,20 @@ def test_json_output_is_valid_and_complete(in_repo, repo_plans, capsys):
     assert code == 0 and document["note"] == plan.OFFLINE_NOTE
     resources = [r for q in document["queues"].values() for items in q["clouds"].values() for r in items]
     resources += [r for items in document["shared"].values() for r in items]
-    # orders 12 + 10 + 13 (layer, producers), payments 12 + 9 + 12, shared 3 + 3 + the key grant
-    assert len(resources) == document["resourceCount"] == 75
+    # orders 12 + 11 + 14 (layer, producers, telemetry, trace writer), payments 12 + 10 + 13; shared:
+    # Azure 3 + monitoring 2, Google Cloud 4 + per key (2) 5 agent grants and an image repository with its writer grant
+
+    assert len(resources) == document["resourceCount"] == 95
     assert all({"type", "name", "parent", "protect", "inputs", "dependsOn"} <= set(r) for r in resources)
     assert {row["field"] for row in document["queues"]["payments"]["equivalence"]} >= {"max_delivery_attempts", "fifo", "visibility_timeout_seconds"}
-    assert document["policy"]["mandatory"] == 0 and document["policy"]["advisory"] == 2
+    assert document["policy"]["mandatory"] == 0 and document["policy"]["advisory"] == 0
     lambda_code = next(r for r in resources if r["type"] == "aws:lambda/function:Function")["inputs"]["code"]
     assert lambda_code["asset"].endswith(".zip")
 
 
 def test_markdown_output_is_tables_for_a_pull_request(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--format", "markdown")
-    assert code == 0 and out.startswith("## cloudqueue plan: `dev` (39 resources)")
+    assert code == 0 and out.startswith("## cloudqueue plan: `dev` (51 resources)")
     assert "| `aws:sqs/queue:Queue` | `orders-aws-queue` | `orders-aws` |" in out
     assert "### equivalence: orders" in out and f"> {plan.OFFLINE_NOTE}" in out
 
@@ -120,7 +122,7 @@ def test_rich_view_renders_tables_on_a_terminal(in_repo):
     console = Console(file=io.StringIO(), width=200, record=True)
     plan.render_rich(built("dev"), console)
     text = console.export_text()
-    assert "cloudqueue plan: dev (39 resources)" in text and "not a diff against deployed state" in text
+    assert "cloudqueue plan: dev (51 resources)" in text and "not a diff against deployed state" in text
     assert "orders-aws-queue" in text and "equivalence: orders" in text
 
 

@@ -84,7 +84,7 @@ def test_unknown_field_is_rejected_with_a_suggestion(base_spec):
     issues = issues_for("orders", with_changes(base_spec, consumer__memmory_mb=256))
     assert issues == [
         "queues.orders.consumer.memmory_mb: unknown field (allowed: batch_size, code_path, environment, handler, "
-        "max_batching_window_seconds, max_concurrency, memory_mb, runtime, timeout_seconds); did you mean 'memory_mb'?"
+        "max_batching_window_seconds, max_concurrency, memory_mb, network, runtime, timeout_seconds, tracing); did you mean 'memory_mb'?"
     ]
 
 

@@ -48,7 +48,17 @@ BASELINES = {
     "aws:cloudwatch/logGroup:LogGroup": {"retentionInDays": 30},
     "azure-native:servicebus:Namespace": {"sku": {"name": "Standard", "tier": "Standard"}, "disableLocalAuth": True, "minimumTlsVersion": "1.2"},
     "azure-native:servicebus:Queue": {"maxDeliveryCount": 5, "deadLetteringOnMessageExpiration": True},
-    "azure-native:web:WebApp": {"kind": "functionapp,linux", "httpsOnly": True, "identity": {"type": "SystemAssigned"}},
+    "azure-native:web:WebApp": {
+        "kind": "functionapp,linux", "httpsOnly": True, "identity": {"type": "SystemAssigned"}, "clientCertEnabled": True, "clientCertMode": "Required",
+        "siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [
+            {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/"},
+            {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
+        ]},
+    },
+    "azure-native:applicationinsights:Component": {"kind": "web", "applicationType": "web", "disableLocalAuth": True},
+    "azure-native:storage:StorageAccount": {"allowBlobPublicAccess": False, "allowSharedKeyAccess": False, "enableHttpsTrafficOnly": True, "minimumTlsVersion": "TLS1_2"},
+    "gcp:storage/bucket:Bucket": {"uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced", "versioning": {"enabled": True}},
+    "gcp:projects/iAMMember:IAMMember": {"project": "p", "role": "roles/logging.logWriter", "member": "serviceAccount:build@p.iam.gserviceaccount.com"},
     "gcp:pubsub/subscription:Subscription": {
         "topic": "projects/p/topics/orders-topic",
         "pushConfig": {"pushEndpoint": "https://orders-consumer-abc-ew.a.run.app", "oidcToken": {"serviceAccountEmail": "push@p.iam.gserviceaccount.com"}},
@@ -104,6 +114,20 @@ FAILING = [
     ("servicebus-minimum-tls-1-2", "azure-native:servicebus:Namespace", {"minimumTlsVersion": "1.0"}, "CKV_AZURE_205"),
     ("function-app-https-only", "azure-native:web:WebApp", {"httpsOnly": False}, "CKV_AZURE_70"),
     ("function-app-managed-identity", "azure-native:web:WebApp", {"identity": None}, "CKV_AZURE_71"),
+    ("function-app-client-certificates", "azure-native:web:WebApp", {"clientCertEnabled": False}, "CKV_AZURE_17"),
+    ("function-app-client-certificates", "azure-native:web:WebApp", {"clientCertMode": "Optional"}, "clientCertMode: Required"),
+    ("function-app-denies-inbound", "azure-native:web:WebApp", {"siteConfig": {"appSettings": []}}, "CKV_AZURE_222"),
+    ("function-app-identity-telemetry", "azure-native:web:WebApp", {"siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [{"name": "APPINSIGHTS_INSTRUMENTATIONKEY", "value": "k"}]}}, "instrumentation key"),
+    ("function-app-identity-telemetry", "azure-native:web:WebApp", {"siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [{"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": "InstrumentationKey=k"}]}}, "Authorization=AAD"),
+    ("application-insights-local-auth-disabled", "azure-native:applicationinsights:Component", {"disableLocalAuth": None}, "disableLocalAuth: true"),
+    ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"allowBlobPublicAccess": None}, "CKV_AZURE_190"),
+    ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"allowSharedKeyAccess": True}, "allowSharedKeyAccess: false"),
+    ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"minimumTlsVersion": "TLS1_0"}, "CKV_AZURE_44"),
+    ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"versioning": None}, "CKV_GCP_78"),
+    ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"publicAccessPrevention": "inherited"}, "CKV_GCP_114"),
+    ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"uniformBucketLevelAccess": False}, "CKV_GCP_29"),
+    ("gcp-no-project-impersonation-roles", "gcp:projects/iAMMember:IAMMember", {"role": "roles/cloudbuild.builds.builder"}, "CKV_GCP_49"),
+    ("gcp-no-project-impersonation-roles", "gcp:projects/iAMMember:IAMMember", {"role": "roles/iam.serviceAccountUser"}, "act as or manage"),
     ("lambda-tracing-active", "aws:lambda/function:Function", {"tracingConfig": None}, "CKV_AWS_50"),
     ("log-group-retention-set", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": None}, "CKV_AWS_66"),
 ]
@@ -203,6 +227,23 @@ def test_a_stack_that_requires_customer_keys_rejects_an_unkeyed_topic():
     assert [v.policy for v in violations] == ["pubsub-topic-customer-key", "pubsub-topic-customer-key"]
 
 
+KEY_RULES = [
+    ("lambda-environment-customer-key", "aws:lambda/function:Function", "kmsKeyArn", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k", "CKV_AWS_173"),
+    ("log-group-customer-key", "aws:cloudwatch/logGroup:LogGroup", "kmsKeyId", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k", "CKV_AWS_158"),
+    ("gcp-function-customer-key", "gcp:cloudfunctionsv2/function:Function", "kmsKeyName", KEY, "kmsKeyName"),
+]
+
+
+@pytest.mark.parametrize(("rule", "type_", "key", "value", "words"), KEY_RULES, ids=[r for r, *_ in KEY_RULES])
+def test_a_stack_that_requires_customer_keys_rejects_an_unkeyed_function_or_log_group(rule, type_, key, value, words):
+    unkeyed = BASELINES[type_]
+    assert Analyzer().resource(type_, unkeyed) == []  # not required: provider-managed keys pass
+    requiring = Analyzer({rule: {"required": True}})
+    violations = requiring.resource(type_, unkeyed)
+    assert [v.policy for v in violations] == [rule] and words in violations[0].message
+    assert requiring.resource(type_, {**unkeyed, key: value}) == []
+
+
 def test_a_protected_stack_rejects_an_unprotected_queue_or_topic():
     stack = [("azure-native:servicebus:Queue", "orders-queue", BASELINES["azure-native:servicebus:Queue"], True), ("gcp:pubsub/topic:Topic", "orders-topic", {"id": "projects/p/topics/t"}, False)]
     assert fired(Analyzer().stack(stack), "queues-protected") == []
@@ -232,7 +273,7 @@ def test_the_pack_lists_every_rule_the_module_defines():
     # Every rule has a failing fixture in this file.
     tested = {rule for rule, *_ in FAILING} | {
         "sqs-queue-has-dead-letter-queue", "lambda-queue-visibility-covers-function-timeout", "pubsub-topic-customer-key", "queues-protected"
-    }
+    } | {rule for rule, *_ in KEY_RULES}
     assert {p.name for p in cloudqueue_policy.POLICIES} == tested
 
 
@@ -243,7 +284,9 @@ def test_rules_are_kebab_case_unique_and_cite_checkov_where_one_exists():
     checkov = {"sqs-queue-encrypted-at-rest": "CKV_AWS_27", "sqs-policy-no-public-principal": "CKV_AWS_168", "sqs-no-wildcard-actions": "CKV_AWS_72",
                "gcp-iam-no-public-members": "CKV_GCP_99", "gcp-function-ingress-internal-only": "CKV_GCP_124", "servicebus-local-auth-disabled": "CKV_AZURE_203",
                "servicebus-minimum-tls-1-2": "CKV_AZURE_205", "function-app-https-only": "CKV_AZURE_70", "function-app-managed-identity": "CKV_AZURE_71",
-               "lambda-tracing-active": "CKV_AWS_50", "log-group-retention-set": "CKV_AWS_66"}
+               "lambda-tracing-active": "CKV_AWS_50", "log-group-retention-set": "CKV_AWS_66", "function-app-client-certificates": "CKV_AZURE_17",
+               "function-app-denies-inbound": "CKV_AZURE_222", "storage-account-identity-only": "CKV_AZURE_190", "gcs-bucket-private-and-versioned": "CKV_GCP_78",
+               "gcp-no-project-impersonation-roles": "CKV_GCP_49", "lambda-environment-customer-key": "CKV_AWS_173", "log-group-customer-key": "CKV_AWS_158"}
     for policy in cloudqueue_policy.POLICIES:
         if policy.name in checkov:
             assert checkov[policy.name] in policy.description, policy.name

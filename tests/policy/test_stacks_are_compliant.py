@@ -12,8 +12,8 @@ pytestmark = pytest.mark.xdist_group("stacks")  # the unchanged stacks run once 
 
 
 def policy_config(stack: str) -> dict:
-    """What `--policy-pack-config policy/<stack>.json` gives the pack for this stack."""
-    return stack_policy_config(REPO, stack)
+    """What `--policy-pack-config policy/<stack>.json` gives the pack for this stack (prod's for the all-options one)."""
+    return stack_policy_config(REPO, "prod" if stack == "all-options" else stack)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -23,15 +23,21 @@ def test_the_stacks_policy_config_asks_for_protection_exactly_when_the_stack_pro
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_stack_has_no_mandatory_violation_on_any_cloud(stack, preview):
+@pytest.mark.parametrize("stack", ["dev", "prod", "all-options"])
+def test_stack_has_no_violation_on_any_cloud_not_even_an_advisory_one(stack, preview):
     engine, _ = ran_stack(stack, preview)
     types = {r.type.split(":")[0] for r in engine.all() if r.custom}
     assert {"aws", "azure-native", "gcp"} <= types
-    violations = Analyzer(policy_config(stack)).program(engine.all())
-    assert mandatory(violations) == []
-    # Only the advisory rules speak, and only about what the components leave to the user.
-    assert {v.policy for v in violations} <= {"lambda-tracing-active"}
+    assert Analyzer(policy_config(stack)).program(engine.all()) == []
+
+
+def test_turning_tracing_off_is_what_the_advisory_tracing_rule_reports(in_repo):
+    engine = Engine(preview=False, stack="dev")
+    config = load_stack_config("dev")
+    config["cloudqueue:queues"] = config["cloudqueue:queues"].replace('"consumer": {', '"consumer": {"tracing": false, ', 1)
+    run_main(engine, config)
+    violations = Analyzer(policy_config("dev")).program(engine.all())
+    assert {(v.policy, v.level) for v in violations} == {("lambda-tracing-active", "advisory")}
 
 
 def test_the_pack_catches_an_unprotected_queue_in_the_prod_stack(in_repo):
