@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         for check, count in sorted(Counter(check for check, _, _ in failed).items()):
             status = table.get(check)
             print(f"  {check} x{count}: {status or 'NOT IN THE README TABLE'}")
-            if status is None or status.lower().startswith("fixed"):
+            if status is None or status.lower() == "fixed":
                 problems.append(f"{stack}: {check} fails but README.md's security table {'says it is fixed' if status else 'does not explain it'}")
         problems.extend(f"{stack}: checkov error: {error}" for error in result.get("errors", []))
     print(f"reports: {out}")

@@ -11,8 +11,8 @@ import pulumi
 import pytest
 
 from components import AzureQueue, Queue, SpecError
-from components.azure import SERVICE_BUS_DATA_RECEIVER, SERVICE_BUS_DATA_SENDER, STORAGE_BLOB_DATA_OWNER
-from pulumi_mocks import SUBSCRIPTION
+from components.azure import MONITORING_METRICS_PUBLISHER, SERVICE_BUS_DATA_RECEIVER, SERVICE_BUS_DATA_SENDER, STORAGE_BLOB_DATA_OWNER
+from pulumi_mocks import SUBSCRIPTION, Engine
 from specs import single_cloud_args
 
 NAMESPACE = "azure-native:servicebus:Namespace"
@@ -289,3 +289,56 @@ def test_longest_allowed_name_fits_the_function_app_name_limit(engine, base_spec
     longest = "n" * NAME_LIMITS["azure"].max_queue_name
     engine.run(lambda: Queue(longest, {**base_spec, "clouds": ["azure"]}))
     assert len(engine.one(APP).outputs["name"]) == 60
+
+
+SUBNET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/network/providers/Microsoft.Network/virtualNetworks/core/subnets/functions"
+
+
+def test_telemetry_goes_to_application_insights_by_identity_only(default):
+    engine, _ = default
+    insights, workspace = engine.one(INSIGHTS), engine.one(WORKSPACE)
+    assert insights.inputs["disableLocalAuth"] is True and insights.inputs["workspaceResourceId"] == workspace.id
+    assert workspace.inputs["features"]["disableLocalAuth"] is True and workspace.inputs["retentionInDays"] == 30
+    app_settings = settings(engine)
+    assert app_settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] == insights.outputs["connectionString"]
+    assert app_settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "Authorization=AAD"
+    assert "APPINSIGHTS_INSTRUMENTATIONKEY" not in app_settings
+    principal = engine.one(APP).outputs["identity"]["principalId"]
+    assert engine.one(ROLE, "-telemetry").inputs == {
+        "roleDefinitionId": role_id(MONITORING_METRICS_PUBLISHER), "scope": insights.id, "principalId": principal, "principalType": "ServicePrincipal"
+    }
+    assert settings(engine)["CLOUDQUEUE_QUEUE"] == "orders"
+
+
+def test_tracing_off_leaves_no_telemetry_setting_role_or_component(engine, base_spec):
+    build(engine, base_spec, consumer={"tracing": False})
+    assert not [k for k in settings(engine) if k.startswith("APPLICATIONINSIGHTS_")]
+    assert engine.all(INSIGHTS) == [] and not [r for r in engine.all(ROLE) if r.name.endswith("-telemetry")]
+
+
+def test_queues_share_one_application_insights(engine, base_spec):
+    engine.run(lambda: [AzureQueue(f"q{i}", single_cloud_args(base_spec)) for i in range(3)])
+    assert len(engine.all(INSIGHTS)) == len(engine.all(WORKSPACE)) == 1
+    assert len([r for r in engine.all(ROLE) if r.name.endswith("-telemetry")]) == 3
+
+
+def test_main_site_requires_client_certificates_and_denies_every_address_while_scm_takes_deployments(default):
+    engine, _ = default
+    app = engine.one(APP).inputs
+    assert (app["clientCertEnabled"], app["clientCertMode"]) == (True, "Required")  # CKV_AZURE_17
+    site = app["siteConfig"]
+    assert site["ipSecurityRestrictionsDefaultAction"] == "Deny"
+    assert (site["scmIpSecurityRestrictionsUseMain"], site["scmIpSecurityRestrictionsDefaultAction"]) == (False, "Allow")
+
+
+def test_storage_lets_trusted_azure_services_bypass_its_network_rules(default):
+    engine, _ = default
+    assert engine.one(STORAGE).inputs["networkRuleSet"] == {"defaultAction": "Allow", "bypass": "AzureServices"}
+
+
+def test_network_integrates_the_app_with_the_subnet_only_when_asked(engine, base_spec):
+    build(engine, base_spec, consumer={"network": {"azure": {"subnet_id": SUBNET}}})
+    assert engine.one(APP).inputs["virtualNetworkSubnetId"] == SUBNET
+    plain = Engine(preview=engine.preview)
+    plain.run(lambda: AzureQueue("orders", single_cloud_args(base_spec)))
+    assert "virtualNetworkSubnetId" not in plain.one(APP).inputs

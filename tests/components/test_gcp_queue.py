@@ -290,3 +290,42 @@ def test_longest_allowed_name_fits_the_cloud_run_service_name_limit(engine, base
     assert len(engine.one(FUNCTION).outputs["name"]) == 49
     for service_account in engine.all(ACCOUNT):
         assert 6 <= len(service_account.inputs["accountId"]) <= 30
+
+
+def test_tracing_correlates_failure_logs_with_cloud_trace_and_lets_the_runtime_account_write_spans(default):
+    engine, _ = default
+    environment = engine.one(FUNCTION).inputs["serviceConfig"]["environmentVariables"]
+    assert environment["CLOUDQUEUE_TRACE_PROJECT"] == GCP_PROJECT and environment["CLOUDQUEUE_QUEUE"] == "orders"
+    writer = engine.one(PROJECT_MEMBER, "-trace-writer")
+    assert writer.inputs == {"project": GCP_PROJECT, "role": "roles/cloudtrace.agent", "member": account(engine, "run").outputs["member"]}
+
+
+def test_tracing_off_drops_the_correlation_and_the_trace_grant(engine, base_spec):
+    build(engine, base_spec, consumer={"tracing": False})
+    assert "CLOUDQUEUE_TRACE_PROJECT" not in engine.one(FUNCTION).inputs["serviceConfig"]["environmentVariables"]
+    assert not [r for r in engine.all(PROJECT_MEMBER) if r.inputs["role"] == "roles/cloudtrace.agent"]
+
+
+def test_network_gives_the_function_direct_vpc_egress_and_cloud_run_use_of_that_subnet_only(engine, base_spec):
+    subnet = f"projects/{GCP_PROJECT}/regions/{GCP_REGION}/subnetworks/functions"
+    network = {"network": f"projects/{GCP_PROJECT}/global/networks/core", "subnetwork": subnet, "egress": "all-traffic"}
+    build(engine, base_spec, consumer={"network": {"gcp": network}})
+    service = engine.one(FUNCTION).inputs["serviceConfig"]
+    assert service["directVpcNetworkInterfaces"] == [{"network": network["network"], "subnetwork": subnet}]
+    assert service["directVpcEgress"] == "VPC_EGRESS_ALL_TRAFFIC"
+    assert engine.one(SUBNET_MEMBER).inputs == {
+        "subnetwork": subnet, "role": "roles/compute.networkUser", "member": f"serviceAccount:service-{GCP_PROJECT_NUMBER}@serverless-robot-prod.iam.gserviceaccount.com"
+    }
+
+
+def test_without_network_there_is_no_vpc_egress_and_no_subnet_grant(default):
+    engine, _ = default
+    assert "directVpcNetworkInterfaces" not in engine.one(FUNCTION).inputs["serviceConfig"]
+    assert engine.all(SUBNET_MEMBER) == []
+
+
+def test_the_source_bucket_is_versioned_and_drops_old_versions_after_30_days(default):
+    engine, _ = default
+    bucket = engine.one(BUCKET).inputs
+    assert bucket["versioning"] == {"enabled": True}  # CKV_GCP_78
+    assert bucket["lifecycleRules"] == [{"action": {"type": "Delete"}, "condition": {"daysSinceNoncurrentTime": 30, "withState": "ARCHIVED"}}]

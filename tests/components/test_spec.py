@@ -535,3 +535,55 @@ def test_tags_map_to_gcp_labels():
         "t9lives": "a_b",
         "x": "y" * 63,
     }
+
+
+NETWORK_ISSUES = [
+    ({"aws": {"subnet_ids": ["subnet-12"], "security_group_ids": ["sg-0123456789abcdef0"]}}, ["aws"],
+     "consumer.network.aws.subnet_ids[0]: 'subnet-12' is not an AWS subnet id (subnet- and 8 or 17 hex digits) (when aws is targeted)"),
+    ({"aws": {"subnet_ids": [f"subnet-{i:017x}" for i in range(17)], "security_group_ids": ["sg-0123456789abcdef0"]}}, ["aws"],
+     "consumer.network.aws.subnet_ids: 17 ids is outside AWS Lambda's range (allowed 1..16 when aws is targeted)"),
+    ({"aws": {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": []}}, ["aws"],
+     "consumer.network.aws.security_group_ids: 0 ids is outside AWS Lambda's range (allowed 1..5 when aws is targeted)"),
+    ({"aws": {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-zz"]}}, ["aws"],
+     "consumer.network.aws.security_group_ids[0]: 'sg-zz' is not an AWS security group id (sg- and 8 or 17 hex digits) (when aws is targeted)"),
+    ({"azure": {"subnet_id": "functions"}}, ["azure"],
+     "consumer.network.azure.subnet_id: 'functions' is not an Azure subnet resource id"),
+    ({"gcp": {"network": "core", "subnetwork": "projects/my-project/regions/europe-west1/subnetworks/functions"}}, ["gcp"],
+     "consumer.network.gcp.network: 'core' is not a Google Cloud network name (projects/<project>/global/networks/<name>) (when gcp is targeted)"),
+    ({"gcp": {"network": "projects/my-project/global/networks/core", "subnetwork": "functions"}}, ["gcp"],
+     "consumer.network.gcp.subnetwork: 'functions' is not a Google Cloud subnetwork name"),
+    ({"gcp": {"network": "projects/my-project/global/networks/core", "subnetwork": "projects/my-project/regions/europe-west1/subnetworks/f", "egress": "all"}}, ["gcp"],
+     "consumer.network.gcp.egress: 'all' is not a Direct VPC egress setting (allowed: private-ranges-only, all-traffic when gcp is targeted)"),
+    ({"gcp": {"network": "projects/my-project/global/networks/core", "subnetwork": "projects/my-project/regions/europe-west1/subnetworks/f"}}, ["aws"],
+     "consumer.network.gcp: 'gcp' is not in clouds ['aws']"),
+    ({"aws": {"subnet_ids": ["subnet-0123456789abcdef0"]}}, ["aws"], "consumer.network.aws.security_group_ids: required field is missing"),
+]
+
+
+@pytest.mark.parametrize(("network", "clouds", "words"), NETWORK_ISSUES, ids=[f"network-{i}" for i in range(len(NETWORK_ISSUES))])
+def test_each_network_rule_names_the_field_cloud_and_allowed_shape(base_spec, network, clouds, words):
+    issues = issues_for("orders", with_changes(base_spec, clouds=clouds, consumer__network=network))
+    assert len(issues) == 1 and words in issues[0] and issues[0].startswith("queues.orders.")
+
+
+def test_valid_networks_on_every_cloud_pass(base_spec):
+    network = {
+        "aws": {"subnet_ids": ["subnet-0123456789abcdef0", "subnet-01234567"], "security_group_ids": ["sg-0123456789abcdef0"]},
+        "azure": {"subnet_id": "/subscriptions/3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/core/subnets/fn"},
+        "gcp": {"network": "projects/my-project/global/networks/core", "subnetwork": "projects/my-project/regions/europe-west1/subnetworks/fn"},
+    }
+    spec = validate("orders", with_changes(base_spec, clouds=["aws", "azure", "gcp"], consumer__network=network))
+    assert spec.consumer.network == network
+
+
+def test_tracing_is_on_by_default_and_must_be_a_boolean(base_spec):
+    assert validate("orders", base_spec).consumer.tracing is True
+    assert validate("orders", with_changes(base_spec, consumer__tracing=False)).consumer.tracing is False
+    assert issues_for("orders", with_changes(base_spec, consumer__tracing="off")) == ["queues.orders.consumer.tracing: 'off' (str) is not a boolean (true or false)"]
+
+
+def test_a_subnet_from_another_stack_may_be_an_output_but_a_list_shape_is_still_checked(base_spec):
+    subnet = pulumi.Output.from_input("/subscriptions/x")
+    spec = validate("orders", with_changes(base_spec, clouds=["azure"], consumer__network={"azure": {"subnet_id": subnet}}))
+    assert spec.consumer.network["azure"]["subnet_id"] is subnet
+    assert "is not a list" in issues_for("orders", with_changes(base_spec, consumer__network={"aws": {"subnet_ids": "subnet-01234567", "security_group_ids": ["sg-01234567"]}}))[0]
