@@ -48,6 +48,7 @@ def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
         policy=doc(
             {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"], "Resource": queue.arn},
             {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": pulumi.Output.concat(logs.arn, ":*")},
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
         ),
     )
     after = pulumi.ResourceOptions(depends_on=[role_policy])
@@ -73,7 +74,8 @@ def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
         source_code_hash=code_hash,
         memory_size=256,
         timeout=30,
-        environment={"variables": {"CLOUDQUEUE_HANDLER": "handler.handle"}},
+        environment={"variables": {"CLOUDQUEUE_HANDLER": "handler.handle", "CLOUDQUEUE_QUEUE": name}},
+        tracing_config={"mode": "Active"},
         layers=layers,
         logging_config={"log_format": "Text", "log_group": logs.name},
         tags=tags,
@@ -119,8 +121,16 @@ def raw_azure_shared() -> dict:
         allow_blob_public_access=False,
         allow_shared_key_access=False,
         minimum_tls_version="TLS1_2",
+        network_rule_set={"default_action": "Allow", "bypass": "AzureServices"},
     )
-    return {"group": group, "namespace": namespace, "storage": storage, "roles": roles}
+    workspace = azure.operationalinsights.Workspace(
+        "cloudqueue-azure-monitoring-logs", resource_group_name=group.name, sku={"name": "PerGB2018"}, retention_in_days=30, features={"disable_local_auth": True}
+    )
+    insights = azure.applicationinsights.Component(
+        "cloudqueue-azure-monitoring-insights", resource_group_name=group.name, kind="web", application_type="web",
+        workspace_resource_id=workspace.id, ingestion_mode="LogAnalytics", disable_local_auth=True,
+    )
+    return {"group": group, "namespace": namespace, "storage": storage, "roles": roles, "insights": insights}
 
 
 def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
@@ -151,10 +161,16 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
                 {"name": "CLOUDQUEUE_QUEUE_NAME", "value": queue.name},
                 {"name": "ServiceBusConnection__fullyQualifiedNamespace", "value": pulumi.Output.concat(namespace.name, ".servicebus.windows.net")},
                 {"name": "AzureWebJobsStorage__accountName", "value": storage.name},
+                {"name": "CLOUDQUEUE_QUEUE", "value": name},
+                {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": shared["insights"].connection_string},
+                {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
             ],
             "min_tls_version": "1.2",
             "ftps_state": "Disabled",
+            "ip_security_restrictions_default_action": "Deny",
         },
+        client_cert_enabled=True,
+        client_cert_mode="Required",
         function_app_config={
             "deployment": {"storage": {"type": "blobContainer", "value": pulumi.Output.concat(storage.primary_endpoints.blob, container.name), "authentication": {"type": "SystemAssignedIdentity"}}},
             "runtime": {"name": "python", "version": "3.12"},
@@ -171,6 +187,9 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
     owner = azure.authorization.RoleAssignment(
         f"{name}-storage-owner", role_definition_id=pulumi.Output.concat(shared["roles"], "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"), scope=storage.id, principal_id=principal, principal_type="ServicePrincipal"
     )
+    azure.authorization.RoleAssignment(
+        f"{name}-telemetry", role_definition_id=pulumi.Output.concat(shared["roles"], "3913510d-42f4-4e42-8a64-420c390055eb"), scope=shared["insights"].id, principal_id=principal, principal_type="ServicePrincipal"
+    )
     scm = app.host_name_ssl_states.apply(lambda states: next(s.name for s in states if s.host_type == "Repository"))
     FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
 
@@ -182,10 +201,19 @@ def raw_gcp_shared() -> dict:
     client = gcp.organizations.get_client_config_output()
     number = gcp.organizations.get_project_output(project_id=client.project).number
     agent = pulumi.Output.concat("serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
-    bucket = gcp.storage.Bucket("cloudqueue-gcp-source", location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True)
+    bucket = gcp.storage.Bucket(
+        "cloudqueue-gcp-source", location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True,
+        versioning={"enabled": True}, lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30, "with_state": "ARCHIVED"}}],
+    )
     builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-raw000")
-    gcp.projects.IAMMember("cloudqueue-gcp-build-role", project="cloudqueue-dev", role="roles/cloudbuild.builds.builder", member=builder.email.apply(lambda e: f"serviceAccount:{e}"))
-    return {"bucket": bucket, "builder": builder, "agent": agent}
+    member = builder.email.apply(lambda e: f"serviceAccount:{e}")
+    gcp.projects.IAMMember("cloudqueue-gcp-build-logs", project="cloudqueue-dev", role="roles/logging.logWriter", member=member)
+    gcp.storage.BucketIAMMember("cloudqueue-gcp-build-source", bucket=bucket.name, role="roles/storage.objectViewer", member=member)
+    repository = gcp.artifactregistry.Repository("cloudqueue-gcp-images", location="europe-west1", repository_id="cloudqueue-raw0000000", format="DOCKER")
+    gcp.artifactregistry.RepositoryIamMember(
+        "cloudqueue-gcp-images-build", project=repository.project, location=repository.location, repository=repository.name, role="roles/artifactregistry.writer", member=member
+    )
+    return {"bucket": bucket, "builder": builder, "agent": agent, "repository": repository}
 
 
 def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
@@ -202,7 +230,10 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
     function = gcp.cloudfunctionsv2.Function(
         f"{name}-consumer",
         location="europe-west1",
-        build_config={"runtime": "python312", "entry_point": "consume", "source": {"storage_source": {"bucket": source.bucket, "object": source.name}}, "service_account": shared["builder"].name},
+        build_config={
+            "runtime": "python312", "entry_point": "consume", "source": {"storage_source": {"bucket": source.bucket, "object": source.name}},
+            "service_account": shared["builder"].name, "docker_repository": shared["repository"].id,
+        },
         service_config={
             "available_memory": "256Mi",
             "timeout_seconds": 30,
@@ -211,10 +242,11 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
             "ingress_settings": "ALLOW_INTERNAL_ONLY",
             "all_traffic_on_latest_revision": True,
             "service_account_email": runtime.email,
-            "environment_variables": {"CLOUDQUEUE_HANDLER": "handler.handle"},
+            "environment_variables": {"CLOUDQUEUE_HANDLER": "handler.handle", "CLOUDQUEUE_QUEUE": name, "CLOUDQUEUE_TRACE_PROJECT": "cloudqueue-dev"},
         },
         labels=labels,
     )
+    gcp.projects.IAMMember(f"{name}-trace-writer", project="cloudqueue-dev", role="roles/cloudtrace.agent", member=runtime.email.apply(lambda e: f"serviceAccount:{e}"))
     invoke = gcp.cloudrunv2.ServiceIamMember(
         f"{name}-push-invoker", project="cloudqueue-dev", location="europe-west1", name=function.name, role="roles/run.invoker", member=invoker.email.apply(lambda e: f"serviceAccount:{e}")
     )

@@ -341,6 +341,17 @@ def _required_key(types: tuple[str, ...] | str, key: str, message: str) -> Calla
     return validate
 
 
+# (name, types, property, what is encrypted, Checkov id, message) of the rules `required` turns on.
+CUSTOMER_KEY_RULES = (
+    ("lambda-environment-customer-key", LAMBDA_FUNCTION, "kmsKeyArn", "Lambda environments are encrypted", "Checkov CKV_AWS_173",
+     "Lambda environment is encrypted with an AWS-managed key: set kmsKeyArn (encryption_keys.aws), which this stack requires (CKV_AWS_173)."),
+    ("log-group-customer-key", LOG_GROUP, "kmsKeyId", "CloudWatch log groups are encrypted", "Checkov CKV_AWS_158",
+     "CloudWatch log group is not encrypted with a customer-managed key: set kmsKeyId (encryption_keys.aws), which this stack requires (CKV_AWS_158)."),
+    ("gcp-function-customer-key", CLOUD_FUNCTION_TYPES, "kmsKeyName", "Cloud Functions encrypt their source, image and instances", "no Checkov check",
+     "Cloud Function is not encrypted with a customer-managed key: set kmsKeyName (encryption_keys.gcp), which this stack requires."),
+)
+
+
 # --- Lambda and the queue it consumes -------------------------------------------------------------
 
 
@@ -529,26 +540,15 @@ POLICIES = [
         enforcement_level=MANDATORY,
         validate=_on(PROJECT_IAM_TYPES, check_no_project_impersonation_roles),
     ),
-    ResourceValidationPolicy(
-        name="lambda-environment-customer-key",
-        description="With config required: true, Lambda environments are encrypted with a customer-managed key (Checkov CKV_AWS_173).",
-        enforcement_level=MANDATORY,
-        validate=_required_key(LAMBDA_FUNCTION, "kmsKeyArn", "Lambda environment is encrypted with an AWS-managed key: set kmsKeyArn (encryption_keys.aws), which this stack requires (CKV_AWS_173)."),
-        config_schema=REQUIRED_SCHEMA,
-    ),
-    ResourceValidationPolicy(
-        name="log-group-customer-key",
-        description="With config required: true, CloudWatch log groups are encrypted with a customer-managed key (Checkov CKV_AWS_158).",
-        enforcement_level=MANDATORY,
-        validate=_required_key(LOG_GROUP, "kmsKeyId", "CloudWatch log group is not encrypted with a customer-managed key: set kmsKeyId (encryption_keys.aws), which this stack requires (CKV_AWS_158)."),
-        config_schema=REQUIRED_SCHEMA,
-    ),
-    ResourceValidationPolicy(
-        name="gcp-function-customer-key",
-        description="With config required: true, Cloud Functions encrypt their source, image and instances with a customer-managed key (no Checkov check).",
-        enforcement_level=MANDATORY,
-        validate=_required_key(CLOUD_FUNCTION_TYPES, "kmsKeyName", "Cloud Function is not encrypted with a customer-managed key: set kmsKeyName (encryption_keys.gcp), which this stack requires."),
-        config_schema=REQUIRED_SCHEMA,
+    *(
+        ResourceValidationPolicy(
+            name=name,
+            description=f"With config required: true, {what} with a customer-managed key ({checkov}).",
+            enforcement_level=MANDATORY,
+            validate=_required_key(types, key, message),
+            config_schema=REQUIRED_SCHEMA,
+        )
+        for name, types, key, what, checkov, message in CUSTOMER_KEY_RULES
     ),
     ResourceValidationPolicy(
         name="lambda-tracing-active",
