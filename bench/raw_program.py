@@ -169,6 +169,7 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
             "ftps_state": "Disabled",
             "ip_security_restrictions_default_action": "Deny",
         },
+        public_network_access="Disabled",
         client_cert_enabled=True,
         client_cert_mode="Required",
         function_app_config={
@@ -191,7 +192,7 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
         f"{name}-telemetry", role_definition_id=pulumi.Output.concat(shared["roles"], "3913510d-42f4-4e42-8a64-420c390055eb"), scope=shared["insights"].id, principal_id=principal, principal_type="ServicePrincipal"
     )
     scm = app.host_name_ssl_states.apply(lambda states: next(s.name for s in states if s.host_type == "Repository"))
-    FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
+    FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, site_id=app.id, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
 
 
 # --- Google Cloud: the same resources GcpQueue registers, by hand ---------------------------------

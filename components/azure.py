@@ -394,8 +394,10 @@ class AzureQueue(pulumi.ComponentResource):
             kind="functionapp,linux",
             https_only=True,  # CKV_AZURE_70
             identity={"type": "SystemAssigned"},
-            # The app serves no HTTP trigger: its main site requires a client certificate
-            # (CKV_AZURE_17) and denies every address; only SCM, Entra ID only, takes deployments.
+            # No inbound network access (CKV_AZURE_222): the app serves no HTTP trigger. The
+            # publish step opens SCM for the upload only (components/azure_publish.py); even then
+            # the main site requires a client certificate (CKV_AZURE_17) and denies every address.
+            public_network_access="Disabled",
             client_cert_enabled=True,
             client_cert_mode="Required",
             virtual_network_subnet_id=network["subnet_id"] if network else None,
@@ -445,6 +447,7 @@ class AzureQueue(pulumi.ComponentResource):
             scm_url=pulumi.Output.concat("https://", _scm_host(app)),
             package_path=str(package.path),
             package_sha256=package.sha256_hex,
+            site_id=app.id,
             opts=pulumi.ResourceOptions.merge(stateless, pulumi.ResourceOptions(depends_on=[receiver, storage_owner])),
         )
 

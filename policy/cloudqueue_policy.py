@@ -250,13 +250,11 @@ def check_function_app_client_certificates(props: Any) -> Optional[str]:
     return None
 
 
-def check_function_app_denies_inbound(props: Any) -> Optional[str]:
-    """A queue-triggered app serves no HTTP: its main site denies every address (what CKV_AZURE_222 is after)."""
-    site = props.get("siteConfig") or {}
-    if _function_app(props) and props.get("publicNetworkAccess") != "Disabled" and site.get("ipSecurityRestrictionsDefaultAction") != "Deny":
+def check_function_app_public_network_access_disabled(props: Any) -> Optional[str]:
+    if _function_app(props) and props.get("publicNetworkAccess") != "Disabled":
         return (
-            "Function App main site is reachable from the internet: set siteConfig.ipSecurityRestrictionsDefaultAction: Deny "
-            "(or publicNetworkAccess: Disabled) (CKV_AZURE_222)."
+            f"Function App is open to the public network (publicNetworkAccess {props.get('publicNetworkAccess') or 'Enabled (the default)'}): "
+            "set publicNetworkAccess: Disabled; a queue trigger needs no inbound access, and cloudqueue's publish step opens it for uploads only (CKV_AZURE_222)."
         )
     return None
 
@@ -505,10 +503,10 @@ POLICIES = [
         validate=_on(WEB_APP, check_function_app_client_certificates),
     ),
     ResourceValidationPolicy(
-        name="function-app-denies-inbound",
-        description="Queue-triggered Function Apps deny every address on their main site (Checkov CKV_AZURE_222's intent; SCM stays Entra-only for deployments).",
+        name="function-app-public-network-access-disabled",
+        description="Queue-triggered Function Apps are closed to the public network (Checkov CKV_AZURE_222).",
         enforcement_level=MANDATORY,
-        validate=_on(WEB_APP, check_function_app_denies_inbound),
+        validate=_on(WEB_APP, check_function_app_public_network_access_disabled),
     ),
     ResourceValidationPolicy(
         name="function-app-identity-telemetry",

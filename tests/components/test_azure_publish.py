@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 
 import pulumi.dynamic
@@ -17,6 +18,7 @@ import pytest
 from components import azure_publish
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test.signature"
+SITE_ID = "/subscriptions/3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b/resourceGroups/rg/providers/Microsoft.Web/sites/orders-consumer"
 
 
 class OneDeploy(http.server.BaseHTTPRequestHandler):
@@ -24,10 +26,29 @@ class OneDeploy(http.server.BaseHTTPRequestHandler):
 
     received: list[dict] = []
     answer = 200
+    # The app's publicNetworkAccess as ARM holds it, and how many publishes SCM still refuses
+    # after it opens (the change takes a while to reach SCM).
+    access = "Enabled"
+    refuse_after_open = 0
+
+    def do_PATCH(self):  # noqa: N802 - ARM's update of the site
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.received.append({"method": "PATCH", "path": self.path, "headers": dict(self.headers), "body": body})
+        ok = self.path == f"{SITE_ID}?api-version=2025-05-01" and self.headers["Authorization"] == f"Bearer {TOKEN}"
+        if ok:
+            type(self).access = body["properties"]["publicNetworkAccess"]
+        self.send_response(200 if ok else 400)
+        self.end_headers()
 
     def do_POST(self):  # noqa: N802 - http.server's method name
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.received.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body})
+        if type(self).access != "Enabled" or type(self).refuse_after_open > 0:
+            type(self).refuse_after_open -= type(self).access == "Enabled"
+            self.send_response(403)  # Ip Forbidden: the site is closed to the public network
+            self.end_headers()
+            self.wfile.write(b"Ip Forbidden")
+            return
         ok_request = (
             self.path == "/api/publish?type=zip&RemoteBuild=true&Deployer=cloudqueue"
             and self.headers["Content-Type"] == "application/zip"
@@ -45,7 +66,8 @@ class OneDeploy(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def scm(monkeypatch):
-    OneDeploy.received, OneDeploy.answer = [], 200
+    OneDeploy.received, OneDeploy.answer, OneDeploy.access, OneDeploy.refuse_after_open = [], 200, "Enabled", 0
+    monkeypatch.setattr(azure_publish.time, "sleep", lambda seconds: None)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OneDeploy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -101,3 +123,39 @@ def test_update_republishes_the_new_package(scm, package):
     news = {"scm_url": scm, "package_path": path, "package_sha256": sha}
     assert azure_publish.OneDeployProvider().update("id", {**news, "package_sha256": "a" * 64}, news).outs == news
     assert len(OneDeploy.received) == 1
+
+
+def window(scm: str, path: str, sha: str) -> dict:
+    return {"scm_url": scm, "package_path": path, "package_sha256": sha, "site_id": SITE_ID, "arm_url": scm}
+
+
+def test_a_closed_app_is_opened_for_the_upload_and_closed_again(scm, package):
+    OneDeploy.access, OneDeploy.refuse_after_open = "Disabled", 2  # SCM lags the change twice
+    path, sha = package
+    azure_publish.OneDeployProvider().create(window(scm, path, sha))
+    steps = [(r["method"], r["body"]["properties"]["publicNetworkAccess"] if r["method"] == "PATCH" else None) for r in OneDeploy.received]
+    assert steps == [("PATCH", "Enabled"), ("POST", None), ("POST", None), ("POST", None), ("PATCH", "Disabled")]
+    assert OneDeploy.access == "Disabled"
+
+
+def test_a_failed_upload_still_closes_the_app(scm, package):
+    OneDeploy.access, OneDeploy.answer = "Disabled", 409
+    path, sha = package
+    with pytest.raises(RuntimeError, match="HTTP 409"):
+        azure_publish.OneDeployProvider().create(window(scm, path, sha))
+    assert OneDeploy.received[-1]["method"] == "PATCH" and OneDeploy.access == "Disabled"
+
+
+def test_scm_that_stays_closed_fails_after_the_wait_and_leaves_the_app_closed(scm, package, monkeypatch):
+    OneDeploy.access, OneDeploy.refuse_after_open = "Disabled", 10**6
+    clock = iter(range(0, 10**6, 60))
+    monkeypatch.setattr(azure_publish.time, "monotonic", lambda: next(clock))
+    path, sha = package
+    with pytest.raises(RuntimeError, match="HTTP 403 Ip Forbidden"):
+        azure_publish.OneDeployProvider().create(window(scm, path, sha))
+    assert OneDeploy.access == "Disabled"
+
+
+def test_a_new_site_id_redeploys(scm):
+    olds = {"scm_url": scm, "package_path": "/tmp/a.zip", "package_sha256": "a" * 64, "site_id": SITE_ID}
+    assert azure_publish.OneDeployProvider().diff("id", olds, {**olds, "site_id": SITE_ID + "2"}).changes is True

@@ -322,6 +322,14 @@ def test_queues_share_one_application_insights(engine, base_spec):
     assert len([r for r in engine.all(ROLE) if r.name.endswith("-telemetry")]) == 3
 
 
+def test_the_app_is_closed_to_the_public_network_and_its_publish_step_opens_it_for_uploads_only(default):
+    engine, _ = default
+    app = engine.one(APP)
+    assert app.inputs["publicNetworkAccess"] == "Disabled"  # CKV_AZURE_222
+    package = engine.one(PACKAGE)
+    assert package.inputs["site_id"] == app.id and package.inputs["arm_url"] == "https://management.azure.com"
+
+
 def test_main_site_requires_client_certificates_and_denies_every_address_while_scm_takes_deployments(default):
     engine, _ = default
     app = engine.one(APP).inputs

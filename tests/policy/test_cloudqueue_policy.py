@@ -50,6 +50,7 @@ BASELINES = {
     "azure-native:servicebus:Queue": {"maxDeliveryCount": 5, "deadLetteringOnMessageExpiration": True},
     "azure-native:web:WebApp": {
         "kind": "functionapp,linux", "httpsOnly": True, "identity": {"type": "SystemAssigned"}, "clientCertEnabled": True, "clientCertMode": "Required",
+        "publicNetworkAccess": "Disabled",
         "siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [
             {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/"},
             {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
@@ -116,7 +117,8 @@ FAILING = [
     ("function-app-managed-identity", "azure-native:web:WebApp", {"identity": None}, "CKV_AZURE_71"),
     ("function-app-client-certificates", "azure-native:web:WebApp", {"clientCertEnabled": False}, "CKV_AZURE_17"),
     ("function-app-client-certificates", "azure-native:web:WebApp", {"clientCertMode": "Optional"}, "clientCertMode: Required"),
-    ("function-app-denies-inbound", "azure-native:web:WebApp", {"siteConfig": {"appSettings": []}}, "CKV_AZURE_222"),
+    ("function-app-public-network-access-disabled", "azure-native:web:WebApp", {"publicNetworkAccess": "Enabled"}, "CKV_AZURE_222"),
+    ("function-app-public-network-access-disabled", "azure-native:web:WebApp", {"publicNetworkAccess": None}, "Enabled (the default)"),
     ("function-app-identity-telemetry", "azure-native:web:WebApp", {"siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [{"name": "APPINSIGHTS_INSTRUMENTATIONKEY", "value": "k"}]}}, "instrumentation key"),
     ("function-app-identity-telemetry", "azure-native:web:WebApp", {"siteConfig": {"ipSecurityRestrictionsDefaultAction": "Deny", "appSettings": [{"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": "InstrumentationKey=k"}]}}, "Authorization=AAD"),
     ("application-insights-local-auth-disabled", "azure-native:applicationinsights:Component", {"disableLocalAuth": None}, "disableLocalAuth: true"),
@@ -285,7 +287,7 @@ def test_rules_are_kebab_case_unique_and_cite_checkov_where_one_exists():
                "gcp-iam-no-public-members": "CKV_GCP_99", "gcp-function-ingress-internal-only": "CKV_GCP_124", "servicebus-local-auth-disabled": "CKV_AZURE_203",
                "servicebus-minimum-tls-1-2": "CKV_AZURE_205", "function-app-https-only": "CKV_AZURE_70", "function-app-managed-identity": "CKV_AZURE_71",
                "lambda-tracing-active": "CKV_AWS_50", "log-group-retention-set": "CKV_AWS_66", "function-app-client-certificates": "CKV_AZURE_17",
-               "function-app-denies-inbound": "CKV_AZURE_222", "storage-account-identity-only": "CKV_AZURE_190", "gcs-bucket-private-and-versioned": "CKV_GCP_78",
+               "function-app-public-network-access-disabled": "CKV_AZURE_222", "storage-account-identity-only": "CKV_AZURE_190", "gcs-bucket-private-and-versioned": "CKV_GCP_78",
                "gcp-no-project-impersonation-roles": "CKV_GCP_49", "lambda-environment-customer-key": "CKV_AWS_173", "log-group-customer-key": "CKV_AWS_158"}
     for policy in cloudqueue_policy.POLICIES:
         if policy.name in checkov:
