@@ -289,6 +289,9 @@ def check_storage_account_identity_only(props: Any) -> Optional[str]:
         problems.append("enableHttpsTrafficOnly: true (CKV_AZURE_3)")
     if props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
         problems.append("minimumTlsVersion: TLS1_2 (CKV_AZURE_44)")
+    rules = props.get("networkRuleSet") or {}
+    if rules.get("defaultAction") == "Deny" and "AzureServices" not in str(rules.get("bypass") or ""):
+        problems.append("networkRuleSet.bypass: AzureServices with a Deny default (CKV_AZURE_36)")
     if problems:
         return "Storage account is open to keys, anonymous reads or weak transport: set " + ", ".join(problems) + "."
     return None
@@ -522,7 +525,7 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="storage-account-identity-only",
-        description="Storage accounts allow no anonymous blob reads, no shared keys, HTTPS and TLS 1.2 only (Checkov CKV_AZURE_190, CKV_AZURE_3, CKV_AZURE_44).",
+        description="Storage accounts allow no anonymous blob reads, no shared keys, HTTPS and TLS 1.2 only, and let trusted Azure services through a Deny default (Checkov CKV_AZURE_190, CKV_AZURE_3, CKV_AZURE_44, CKV_AZURE_36).",
         enforcement_level=MANDATORY,
         validate=_on(STORAGE_ACCOUNT, check_storage_account_identity_only),
     ),

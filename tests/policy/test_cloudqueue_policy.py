@@ -125,6 +125,7 @@ FAILING = [
     ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"allowBlobPublicAccess": None}, "CKV_AZURE_190"),
     ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"allowSharedKeyAccess": True}, "allowSharedKeyAccess: false"),
     ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"minimumTlsVersion": "TLS1_0"}, "CKV_AZURE_44"),
+    ("storage-account-identity-only", "azure-native:storage:StorageAccount", {"networkRuleSet": {"defaultAction": "Deny", "bypass": "None"}}, "CKV_AZURE_36"),
     ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"versioning": None}, "CKV_GCP_78"),
     ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"publicAccessPrevention": "inherited"}, "CKV_GCP_114"),
     ("gcs-bucket-private-and-versioned", "gcp:storage/bucket:Bucket", {"uniformBucketLevelAccess": False}, "CKV_GCP_29"),
