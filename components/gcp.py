@@ -12,7 +12,7 @@ Three things that most setups get wrong, and this component does not:
 """
 
 import hashlib
-from typing import Optional, TypedDict
+from typing import Any, Optional, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -103,8 +103,10 @@ class GcpShared(pulumi.ComponentResource):
         lookups = _program_lookups(self.get_provider("gcp::"))
         self._lookups = lookups
         self._labels = gcp_labels({**(args or {}).get("tags", {}), "cloudqueue:shared": "true"})
-        self._key_grants: dict[str, list[gcp.kms.CryptoKeyIAMMember]] = {}
-        self._repositories: dict[Optional[str], gcp.artifactregistry.Repository] = {}
+        self._key_grants: "dict[str, list[gcp.kms.CryptoKeyIAMMember]]" = {}
+        # Quoted: evaluating them would import those (large) SDK modules for every program.
+        self._repositories: "dict[Optional[str], gcp.artifactregistry.Repository]" = {}
+        self._subnet_grants: "dict[Any, gcp.compute.SubnetworkIAMMember]" = {}
         self.bucket = gcp.storage.Bucket(
             f"{name}-source",
             location=lookups.region,
@@ -127,7 +129,7 @@ class GcpShared(pulumi.ComponentResource):
         self.builder_email = self.builder.email
         self.register_outputs({"bucket_name": self.bucket_name, "builder_email": self.builder_email})
 
-    def key_grant(self, key_name: str) -> list[gcp.kms.CryptoKeyIAMMember]:
+    def key_grant(self, key_name: str) -> "list[gcp.kms.CryptoKeyIAMMember]":
         """Let the service agents that encrypt a queue's data use `key_name`, once per key however many queues use it.
 
         The Pub/Sub agent (topics) and the agents of a keyed function (FUNCTION_KEY_AGENTS).
@@ -144,7 +146,24 @@ class GcpShared(pulumi.ComponentResource):
             ]
         return self._key_grants[key_name]
 
-    def repository(self, key_name: Optional[str]) -> gcp.artifactregistry.Repository:
+    def subnet_grant(self, subnetwork: pulumi.Input[str]) -> "gcp.compute.SubnetworkIAMMember":
+        """Let Cloud Run's service agent use `subnetwork` for Direct VPC egress, once per subnet however many queues use it.
+
+        A Shared VPC subnet in another project requires the grant; it is scoped to that one subnet,
+        and belongs to the stack for the same reason as the key grants.
+        """
+        key = subnetwork if isinstance(subnetwork, str) else id(subnetwork)
+        if key not in self._subnet_grants:
+            self._subnet_grants[key] = gcp.compute.SubnetworkIAMMember(
+                f"{self._name}-network-{hashlib.sha256(str(key).encode()).hexdigest()[:8]}",
+                subnetwork=subnetwork,
+                role="roles/compute.networkUser",
+                member=self._lookups.service_agent(FUNCTION_KEY_AGENTS["run"]),
+                opts=pulumi.ResourceOptions(parent=self, protect=False),
+            )
+        return self._subnet_grants[key]
+
+    def repository(self, key_name: Optional[str]) -> "gcp.artifactregistry.Repository":
         """The image repository for functions under `key_name` (None: Google-managed encryption), one per key.
 
         A keyed function's image must sit in a repository encrypted with the same key.
@@ -267,21 +286,15 @@ class GcpQueue(pulumi.ComponentResource):
             environment[TRACE_PROJECT_ENV] = lookups.project
             gcp.projects.IAMMember(f"{name}-trace-writer", project=lookups.project, role="roles/cloudtrace.agent", member=runtime.member, opts=stateless)
         network = consumer.network.get("gcp")
-        vpc = {}
+        vpc: dict[str, Any] = {}
+        function_needs = keyed
         if network:
             vpc = {
                 "direct_vpc_network_interfaces": [{"network": network["network"], "subnetwork": network["subnetwork"]}],
                 "direct_vpc_egress": GCP_EGRESS[network.get("egress", "private-ranges-only")],
             }
-            # Cloud Run's agent attaches the instances to the subnet; a Shared VPC subnet in
-            # another project needs this grant, and it is scoped to that one subnet.
-            gcp.compute.SubnetworkIAMMember(
-                f"{name}-network-user",
-                subnetwork=network["subnetwork"],
-                role="roles/compute.networkUser",
-                member=lookups.service_agent(FUNCTION_KEY_AGENTS["run"]),
-                opts=stateless,
-            )
+            # Cloud Run's agent attaches the instances to the subnet; it must be allowed first.
+            function_needs = pulumi.ResourceOptions.merge(keyed, pulumi.ResourceOptions(depends_on=[shared.subnet_grant(network["subnetwork"])]))
         repository = shared.repository(key_name)
         function = gcp.cloudfunctionsv2.Function(
             f"{name}-consumer",
@@ -309,7 +322,7 @@ class GcpQueue(pulumi.ComponentResource):
                 **vpc,
             },
             labels=labels,
-            opts=pulumi.ResourceOptions.merge(stateless, keyed),
+            opts=pulumi.ResourceOptions.merge(stateless, function_needs),
         )
         invoke = gcp.cloudrunv2.ServiceIamMember(
             f"{name}-push-invoker",

@@ -260,7 +260,7 @@ def test_without_protect_nothing_is_protected(default):
 def test_every_child_is_parented_to_its_component(engine, base_spec):
     build(engine, base_spec, encryption_keys={"gcp": KEY}, producers={"gcp": [f"serviceAccount:api@{GCP_PROJECT}.iam.gserviceaccount.com"]})
     component, shared = engine.one("cloudqueue:index:GcpQueue"), engine.one("cloudqueue:index:GcpShared")
-    shared_types = (BUCKET, BUCKET_MEMBER, KEY_MEMBER, REPOSITORY, REPOSITORY_MEMBER)
+    shared_types = (BUCKET, BUCKET_MEMBER, KEY_MEMBER, REPOSITORY, REPOSITORY_MEMBER, SUBNET_MEMBER)
     for child in engine.all():
         if child in (component, shared):
             continue
@@ -313,9 +313,19 @@ def test_network_gives_the_function_direct_vpc_egress_and_cloud_run_use_of_that_
     service = engine.one(FUNCTION).inputs["serviceConfig"]
     assert service["directVpcNetworkInterfaces"] == [{"network": network["network"], "subnetwork": subnet}]
     assert service["directVpcEgress"] == "VPC_EGRESS_ALL_TRAFFIC"
-    assert engine.one(SUBNET_MEMBER).inputs == {
+    grant = engine.one(SUBNET_MEMBER)
+    assert grant.inputs == {
         "subnetwork": subnet, "role": "roles/compute.networkUser", "member": f"serviceAccount:service-{GCP_PROJECT_NUMBER}@serverless-robot-prod.iam.gserviceaccount.com"
     }
+    assert grant.urn in engine.one(FUNCTION).dependencies  # allowed before the function attaches to the subnet
+
+
+def test_queues_on_one_subnet_share_one_subnet_grant(engine, base_spec):
+    network = {"gcp": {"network": f"projects/{GCP_PROJECT}/global/networks/core", "subnetwork": f"projects/{GCP_PROJECT}/regions/{GCP_REGION}/subnetworks/fn"}}
+    engine.run(lambda: [GcpQueue(f"q{i}", single_cloud_args(base_spec, consumer={"network": network})) for i in range(3)])
+    # IAM members are not reference-counted: one per queue would revoke the others' when a queue goes.
+    (grant,) = engine.all(SUBNET_MEMBER)
+    assert grant.parent == engine.one("cloudqueue:index:GcpShared").urn
 
 
 def test_without_network_there_is_no_vpc_egress_and_no_subnet_grant(default):
