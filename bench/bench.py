@@ -71,8 +71,8 @@ def import_cost_ms(module: str) -> tuple[float, float]:
 # what a hand-written program of the same resources imports.
 PROVIDER_IMPORTS = {
     "aws": "import pulumi_aws as aws; aws.sqs.Queue, aws.sqs.QueuePolicy, aws.iam.Role, aws.iam.Policy, aws.lambda_.Function, aws.lambda_.EventSourceMapping, aws.cloudwatch.LogGroup",
-    "azure": "import pulumi_azure_native as az; az.servicebus.Queue, az.storage.StorageAccount, az.web.WebApp, az.authorization.RoleAssignment, az.resources.ResourceGroup",
-    "gcp": "import pulumi_gcp as gcp; gcp.pubsub.Topic, gcp.storage.Bucket, gcp.serviceaccount.Account, gcp.cloudfunctionsv2.Function, gcp.cloudrunv2.ServiceIamMember, gcp.projects.IAMMember, gcp.kms.CryptoKeyIAMMember",
+    "azure": "import pulumi_azure_native as az; az.servicebus.Queue, az.storage.StorageAccount, az.web.WebApp, az.authorization.RoleAssignment, az.resources.ResourceGroup, az.operationalinsights.Workspace, az.applicationinsights.Component",
+    "gcp": "import pulumi_gcp as gcp; gcp.pubsub.Topic, gcp.storage.Bucket, gcp.serviceaccount.Account, gcp.cloudfunctionsv2.Function, gcp.cloudrunv2.ServiceIamMember, gcp.projects.IAMMember, gcp.kms.CryptoKeyIAMMember, gcp.storage.BucketIAMMember, gcp.artifactregistry.Repository",
 }
 
 
