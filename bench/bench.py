@@ -178,16 +178,27 @@ def programs() -> dict[str, tuple]:
     }
 
 
-def component_overhead(cloud: str, counts: tuple[int, ...], repeats: int = 3) -> list[tuple[int, int, float, float]]:
+def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float]]:
+    """(queues, resources, component s, raw s): the best of N interleaved runs per side.
+
+    Runs under a second swing by tens of percent on a shared machine, so short programs are
+    repeated until about `budget_s` of sampling per side (at least 3 runs, at most 30), and the two
+    sides alternate, in alternating order, so drift in machine load hits both alike.
+    """
     component, raw = programs()[cloud]
     # Warm up imports and caches once, so neither side pays first-use costs.
     timed_run(lambda: component(1))
     timed_run(lambda: raw(1))
     rows = []
     for count in counts:
-        component_s = min(timed_run(lambda: component(count))[0] for _ in range(repeats))
-        raw_s, resources = min(timed_run(lambda: raw(count)) for _ in range(repeats))
-        rows.append((count, resources, component_s, raw_s))
+        first_s, resources = timed_run(lambda: raw(count))
+        repeats = max(3, min(30, int(budget_s / max(first_s, 1e-3))))
+        component_runs, raw_runs = [], [first_s]
+        for index in range(repeats):
+            pair = ((component_runs, component), (raw_runs, raw))
+            for runs, program in pair if index % 2 else reversed(pair):
+                runs.append(timed_run(lambda: program(count))[0])
+        rows.append((count, resources, min(component_runs), min(raw_runs)))
     return rows
 
 
@@ -297,7 +308,7 @@ def main() -> None:
         f"function zip {figures['function_kb']:.1f} KB, layer {figures['layer_kb']:.0f} KB (the dependencies in the function zip instead: both together)"
     )
     for cloud in ("aws", "azure", "gcp"):
-        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, best of 3):")
+        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, best of 3 to 30 interleaved runs):")
         print("  queues  resources  component s  raw s   ratio  ms/queue")
         for count, resources, component_s, raw_s in component_overhead(cloud, (1, 10, 50, 100)):
             print(f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:5.2f}x  {component_s * 1000 / count:8.1f}")
