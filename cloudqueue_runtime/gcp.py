@@ -53,18 +53,22 @@ def push(request) -> tuple[str, int]:
     """Handle one push request: 204 when the handler returns, non-2xx otherwise."""
     import json  # imported on the first request (the Functions Framework has loaded it by then), not at start
 
-    correlation = trace_fields(getattr(request, "headers", None) or {}, os.environ.get(TRACE_PROJECT_ENV))
     try:
         message = to_message(json.loads(request.get_data()))
     except ValueError as error:  # MalformedEnvelope, JSONDecodeError and UnicodeDecodeError alike
-        log_failure("gcp", None, None, correlation)
+        log_failure("gcp", None, None, _correlation(request))
         return f"malformed Pub/Sub push envelope: {error}", MALFORMED
     try:
         user_handler()(message)
     except Exception:
-        log_failure("gcp", message.id, message.delivery_attempt, correlation)
+        log_failure("gcp", message.id, message.delivery_attempt, _correlation(request))
         return "handler failed", FAILED
     return "", ACKED
+
+
+def _correlation(request) -> dict:
+    # Read only when a failure is logged: a handled message pays nothing for tracing.
+    return trace_fields(getattr(request, "headers", None) or {}, os.environ.get(TRACE_PROJECT_ENV))
 
 
 def trace_fields(headers, project: str | None) -> dict:
