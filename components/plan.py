@@ -150,16 +150,22 @@ def _in_project(project_dir: Path):
         sys.path[:] = previous_path
 
 
+def run_stack_program(engine: Engine, project_dir: Path, config: dict[str, Any]) -> dict:
+    """Run the project's __main__.py on `engine` with `config`, as `pulumi up` does; return its stack outputs."""
+
+    def program() -> dict:
+        pulumi.runtime.set_all_config(flatten_config(config))
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        return pulumi.runtime.get_root_resource().outputs
+
+    with _in_project(project_dir):
+        return engine.run(program)
+
+
 def run_program(project_dir: Path, project: str, stack: str, config: dict[str, Any]) -> Engine:
     """The stack's __main__.py under the mock engine, in preview mode like `pulumi preview`."""
     engine = Engine(preview=True, stack=stack, project=project)
-
-    def program() -> None:
-        pulumi.runtime.set_all_config(flatten_config(config))
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-
-    with _in_project(project_dir):
-        engine.run(program)
+    run_stack_program(engine, project_dir, config)
     return engine
 
 

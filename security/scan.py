@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import runpy
 import subprocess
 import sys
 import tempfile
@@ -55,24 +54,12 @@ def _plain(value):
 
 def record(stack: str) -> list[dict]:
     """The provider resources `__main__.py` registers for `stack`, with their camelCase inputs."""
-    import pulumi
-
     from components.cli import read_stack_config
-    from components.mocks import Engine, flatten_config
+    from components.mocks import Engine
+    from components.plan import run_stack_program
 
-    config = flatten_config(read_stack_config(REPO, stack, STACK_FILES.get(stack)))
-    engine = Engine(preview=False, stack=stack)
-
-    def program():
-        pulumi.runtime.set_all_config(config)
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-
-    previous = Path.cwd()
-    os.chdir(REPO)
-    try:
-        engine.run(program)
-    finally:
-        os.chdir(previous)
+    engine = Engine(preview=False, stack=stack)  # update mode: every output is known, as after `pulumi up`
+    run_stack_program(engine, REPO, read_stack_config(REPO, stack, STACK_FILES.get(stack)))
     return [{"type": r.type, "name": r.name, "inputs": _plain(r.inputs)} for r in engine.all() if r.custom]
 
 

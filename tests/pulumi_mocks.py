@@ -6,15 +6,12 @@ them; this module adds what only the tests need: the repository root and its sta
 
 from __future__ import annotations
 
-import os
-import runpy
 from pathlib import Path
-
-import pulumi
 
 from components.cli import read_stack_config
 from components.mocks import *  # noqa: F401,F403 - the mocks' names, for the tests
 from components.mocks import Engine, flatten_config
+from components.plan import run_stack_program
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,14 +26,8 @@ def load_stack_config(stack: str) -> dict[str, str]:
 
 
 def run_main(engine: Engine, config: dict[str, str]) -> dict:
-    """Run this repository's __main__.py with `config` on `engine`; return its stack outputs, resolved."""
-
-    def program():
-        pulumi.runtime.set_all_config(config)
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        return pulumi.runtime.get_root_resource().outputs
-
-    outputs = engine.run(program)
+    """Run this repository's __main__.py with `config` on `engine`, from the project folder; return its stack outputs, resolved."""
+    outputs = run_stack_program(engine, REPO, config)
     return {name: engine.resolve(value) for name, value in outputs.items()}
 
 
@@ -50,11 +41,6 @@ def ran_stack(stack: str, preview: bool) -> tuple[Engine, dict]:
     xdist group, so each stack and mode runs once.
     """
     if (stack, preview) not in _RAN:
-        previous = Path.cwd()
-        os.chdir(REPO)  # as `pulumi up` runs the program, from the project folder
-        try:
-            engine = Engine(preview=preview, stack=stack)
-            _RAN[stack, preview] = engine, run_main(engine, load_stack_config(stack))
-        finally:
-            os.chdir(previous)
+        engine = Engine(preview=preview, stack=stack)
+        _RAN[stack, preview] = engine, run_main(engine, load_stack_config(stack))
     return _RAN[stack, preview]
