@@ -178,12 +178,14 @@ def programs() -> dict[str, tuple]:
     }
 
 
-def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float]]:
-    """(queues, resources, component s, raw s): the best of N interleaved runs per side.
+def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float, float]]:
+    """(queues, resources, component s, raw s, median ratio of pairs): N interleaved runs per side.
 
     Runs under a second swing by tens of percent on a shared machine, so short programs are
     repeated until about `budget_s` of sampling per side (at least 3 runs, at most 30), and the two
-    sides alternate, in alternating order, so drift in machine load hits both alike.
+    sides alternate, in alternating order, so drift in machine load hits both alike. The seconds
+    are each side's best run; the median of the run-by-run ratios is less swayed by one lucky or
+    unlucky run on either side.
     """
     component, raw = programs()[cloud]
     # Warm up imports and caches once, so neither side pays first-use costs.
@@ -193,12 +195,52 @@ def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.
     for count in counts:
         first_s, resources = timed_run(lambda: raw(count))
         repeats = max(3, min(30, int(budget_s / max(first_s, 1e-3))))
-        component_runs, raw_runs = [], [first_s]
+        component_runs, raw_runs = [], []
         for index in range(repeats):
             pair = ((component_runs, component), (raw_runs, raw))
             for runs, program in pair if index % 2 else reversed(pair):
                 runs.append(timed_run(lambda: program(count))[0])
-        rows.append((count, resources, min(component_runs), min(raw_runs)))
+        ratios = [mine / by_hand for mine, by_hand in zip(component_runs, raw_runs)]
+        rows.append((count, resources, min(component_runs), min(raw_runs), statistics.median(ratios)))
+    return rows
+
+
+def work_done(program, count: int) -> tuple[int, int]:
+    """(function calls, net new garbage-collected objects) of one run: its work, free of machine noise.
+
+    Calls count the Python work (the SDK's serialisation, the mocks, cloudqueue's own code);
+    the objects are what drives the collector, which is half the wall time of these programs.
+    """
+    import cProfile
+    import gc
+    import pstats
+
+    from pulumi_mocks import Engine
+
+    engine = Engine(preview=False)
+    gc.collect()
+    gc.disable()  # the generation-0 count then only grows by what the run keeps allocating
+    try:
+        before = gc.get_count()[0]
+        profile = cProfile.Profile()
+        profile.enable()
+        engine.run(lambda: program(count))
+        profile.disable()
+        objects = gc.get_count()[0] - before
+    finally:
+        gc.enable()
+    return pstats.Stats(profile).total_calls, objects
+
+
+def component_work(cloud: str, counts: tuple[int, ...]) -> list[tuple[int, float, float]]:
+    """(queues, component/raw function calls, component/raw new objects) per count."""
+    component, raw = programs()[cloud]
+    work_done(component, 1)
+    work_done(raw, 1)
+    rows = []
+    for count in counts:
+        (mine_calls, mine_objects), (raw_calls, raw_objects) = work_done(component, count), work_done(raw, count)
+        rows.append((count, mine_calls / raw_calls, mine_objects / raw_objects))
     return rows
 
 
@@ -308,11 +350,17 @@ def main() -> None:
         f"function zip {figures['function_kb']:.1f} KB, layer {figures['layer_kb']:.0f} KB (the dependencies in the function zip instead: both together)"
     )
     for cloud in ("aws", "azure", "gcp"):
-        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, best of 3 to 30 interleaved runs):")
-        print("  queues  resources  component s  raw s   ratio  ms/queue")
-        for count, resources, component_s, raw_s in component_overhead(cloud, (1, 10, 50, 100)):
-            print(f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:5.2f}x  {component_s * 1000 / count:8.1f}")
-        print("  (target: ratio <= 1.15x, ms/queue flat from 1 to 100 queues)")
+        counts = (1, 10, 50, 100)
+        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, 3 to 30 interleaved runs per side):")
+        print("  queues  resources  component s  raw s  best/best  median of pairs  calls  objects  ms/queue")
+        work = {count: (calls, objects) for count, calls, objects in component_work(cloud, counts)}
+        for count, resources, component_s, raw_s, median_ratio in component_overhead(cloud, counts):
+            calls, objects = work[count]
+            print(
+                f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:8.2f}x  {median_ratio:14.2f}x"
+                f"  {calls:4.2f}x  {objects:6.2f}x  {component_s * 1000 / count:8.1f}"
+            )
+        print("  (target: ratio <= 1.15x, ms/queue flat from 1 to 100 queues; calls and objects: the same ratio counted, not timed)")
     print("whole stack on aws+azure+gcp (Queue per spec, as __main__.py does, best of 2):")
     print("  queues  resources  seconds  ms/queue")
     rows = stack_per_queue((8, 48))

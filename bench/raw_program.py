@@ -1,8 +1,9 @@
-"""The baseline for component overhead: the AWS resources of one queue, written by hand.
+"""The baseline for component overhead: each cloud's resources for a queue, written by hand.
 
-Same resources, same inputs and the same Output wiring as AwsQueue, but no component, no
+Same resources, same inputs and the same Output wiring as each component, but no component, no
 validation and no artifact builder: what a user without cloudqueue would write. It exists only
-to be timed against AwsQueue in bench.py.
+to be timed against the components in bench.py; tests/bench/test_raw_program.py checks that both
+register the same resources, inputs and dependencies.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def doc(*statements: dict) -> pulumi.Output[str]:
 
 
 def deny_insecure(arn: pulumi.Output[str]) -> dict:
-    return {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
@@ -39,16 +40,21 @@ def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
     )
     aws.sqs.QueuePolicy(f"{name}-queue-policy", queue_url=queue.url, policy=doc(deny_insecure(queue.arn)))
     aws.sqs.QueuePolicy(f"{name}-dead-letter-policy", queue_url=dlq.url, policy=doc(deny_insecure(dlq.arn)))
-    aws.iam.Policy(f"{name}-producer-policy", policy=doc({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue.arn}), tags=tags)
+    aws.iam.Policy(
+        f"{name}-producer-policy",
+        description=f"Send messages to the cloudqueue queue {name} only.",
+        policy=doc({"Sid": "SendToThisQueue", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"], "Resource": queue.arn}),
+        tags=tags,
+    )
     logs = aws.cloudwatch.LogGroup(f"{name}-consumer-logs", retention_in_days=30, tags=tags)
     role = aws.iam.Role(f"{name}-consumer-role", assume_role_policy=TRUST, tags=tags)
     role_policy = aws.iam.RolePolicy(
         f"{name}-consumer-policy",
         role=role.id,
         policy=doc(
-            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"], "Resource": queue.arn},
-            {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": pulumi.Output.concat(logs.arn, ":*")},
-            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
+            {"Sid": "ConsumeThisQueue", "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource": queue.arn},
+            {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": pulumi.Output.concat(logs.arn, ":*")},
+            {"Sid": "WriteTraces", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
         ),
     )
     after = pulumi.ResourceOptions(depends_on=[role_policy])
@@ -57,7 +63,8 @@ def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
         layers = [
             aws.lambda_.LayerVersion(
                 f"{name}-dependencies",
-                layer_name=f"{name}-deps",
+                layer_name=f"{name}-deps-00000000",
+                description=f"Python requirements of the cloudqueue consumer {name}",
                 code=pulumi.FileArchive(str(layer.path)),
                 source_code_hash=layer.sha256_base64,
                 compatible_runtimes=["python3.12"],
@@ -104,17 +111,19 @@ from components.azure_publish import FunctionAppPackage  # noqa: E402 - the publ
 def raw_azure_shared() -> dict:
     # A hand-written program looks the subscription up too, once, for the role definition ids.
     roles = pulumi.Output.concat("/subscriptions/", azure.authorization.get_client_config_output().subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/")
-    group = azure.resources.ResourceGroup("cloudqueue-azure-group")
+    shared_tags = {"cloudqueue:shared": "true"}
+    group = azure.resources.ResourceGroup("cloudqueue-azure-group", tags=shared_tags)
     namespace = azure.servicebus.Namespace(
         "cloudqueue-azure-namespace",
         resource_group_name=group.name,
         sku={"name": "Standard", "tier": "Standard"},
         disable_local_auth=True,
         minimum_tls_version="1.2",
+        tags=shared_tags,
     )
     storage = azure.storage.StorageAccount(
         "cloudqueue-azure-storage",
-        account_name="cqrawbaseline0000000000",
+        account_name="cq0000000000000000000000",
         resource_group_name=group.name,
         kind="StorageV2",
         sku={"name": "Standard_LRS"},
@@ -122,13 +131,17 @@ def raw_azure_shared() -> dict:
         allow_shared_key_access=False,
         minimum_tls_version="TLS1_2",
         network_rule_set={"default_action": "Allow", "bypass": "AzureServices"},
+        enable_https_traffic_only=True,
+        default_to_o_auth_authentication=True,
+        tags=shared_tags,
     )
     workspace = azure.operationalinsights.Workspace(
-        "cloudqueue-azure-monitoring-logs", resource_group_name=group.name, sku={"name": "PerGB2018"}, retention_in_days=30, features={"disable_local_auth": True}
+        "cloudqueue-azure-monitoring-logs", resource_group_name=group.name, sku={"name": "PerGB2018"}, retention_in_days=30,
+        features={"disable_local_auth": True, "enable_log_access_using_only_resource_permissions": True}, tags=shared_tags,
     )
     insights = azure.applicationinsights.Component(
         "cloudqueue-azure-monitoring-insights", resource_group_name=group.name, kind="web", application_type="web",
-        workspace_resource_id=workspace.id, ingestion_mode="LogAnalytics", disable_local_auth=True,
+        workspace_resource_id=workspace.id, ingestion_mode="LogAnalytics", disable_local_auth=True, tags=shared_tags,
     )
     return {"group": group, "namespace": namespace, "storage": storage, "roles": roles, "insights": insights}
 
@@ -161,6 +174,7 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
                 {"name": "CLOUDQUEUE_QUEUE_NAME", "value": queue.name},
                 {"name": "ServiceBusConnection__fullyQualifiedNamespace", "value": pulumi.Output.concat(namespace.name, ".servicebus.windows.net")},
                 {"name": "AzureWebJobsStorage__accountName", "value": storage.name},
+                {"name": "AzureFunctionsWebHost__hostid", "value": "cq-00000000000000000000000000000"},
                 {"name": "CLOUDQUEUE_QUEUE", "value": name},
                 {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": shared["insights"].connection_string},
                 {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
@@ -168,6 +182,10 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
             "min_tls_version": "1.2",
             "ftps_state": "Disabled",
             "ip_security_restrictions_default_action": "Deny",
+            "http20_enabled": True,
+            "scm_ip_security_restrictions_default_action": "Allow",
+            "scm_ip_security_restrictions_use_main": False,
+            "scm_min_tls_version": "1.2",
         },
         public_network_access="Disabled",
         client_cert_enabled=True,
@@ -202,15 +220,19 @@ def raw_gcp_shared() -> dict:
     client = gcp.organizations.get_client_config_output()
     number = gcp.organizations.get_project_output(project_id=client.project).number
     agent = pulumi.Output.concat("serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
+    shared_labels = {"cloudqueue_shared": "true"}
     bucket = gcp.storage.Bucket(
-        "cloudqueue-gcp-source", location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True,
+        "cloudqueue-gcp-source", labels=shared_labels, location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True,
         versioning={"enabled": True}, lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30, "with_state": "ARCHIVED"}}],
     )
-    builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-raw000")
+    builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-000000", display_name="cloudqueue: builds Cloud Functions")
     member = builder.email.apply(lambda e: f"serviceAccount:{e}")
     gcp.projects.IAMMember("cloudqueue-gcp-build-logs", project="cloudqueue-dev", role="roles/logging.logWriter", member=member)
     gcp.storage.BucketIAMMember("cloudqueue-gcp-build-source", bucket=bucket.name, role="roles/storage.objectViewer", member=member)
-    repository = gcp.artifactregistry.Repository("cloudqueue-gcp-images", location="europe-west1", repository_id="cloudqueue-raw0000000", format="DOCKER")
+    repository = gcp.artifactregistry.Repository(
+        "cloudqueue-gcp-images", location="europe-west1", repository_id="cloudqueue-0000000000", format="DOCKER",
+        description="cloudqueue: Cloud Functions images", labels=shared_labels,
+    )
     gcp.artifactregistry.RepositoryIamMember(
         "cloudqueue-gcp-images-build", project=repository.project, location=repository.location, repository=repository.name, role="roles/artifactregistry.writer", member=member
     )
@@ -224,8 +246,8 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
     dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", labels=labels)
     gcp.pubsub.Subscription(f"{name}-dead-letter-subscription", topic=dead_letter.id, message_retention_duration="604800s", ack_deadline_seconds=600, expiration_policy={"ttl": ""}, labels=labels)
     forward = gcp.pubsub.TopicIAMMember(f"{name}-dead-letter-publisher", topic=dead_letter.id, role="roles/pubsub.publisher", member=agent)
-    runtime = gcp.serviceaccount.Account(f"{name}-run", account_id=f"{name[:16]}-run-raw000")
-    invoker = gcp.serviceaccount.Account(f"{name}-push", account_id=f"{name[:16]}-push-raw000")
+    runtime = gcp.serviceaccount.Account(f"{name}-run", account_id=f"{name[:16]}-run-000000", display_name=f"cloudqueue: runs the {name} consumer")
+    invoker = gcp.serviceaccount.Account(f"{name}-push", account_id=f"{name[:16]}-push-000000", display_name=f"cloudqueue: pushes {name} messages to its consumer")
     token = gcp.serviceaccount.IAMMember(f"{name}-push-token-creator", service_account_id=invoker.name, role="roles/iam.serviceAccountTokenCreator", member=agent)
     source = gcp.storage.BucketObject(f"{name}-source", bucket=shared["bucket"].name, name=f"{name}/{code_sha256}.zip", source=pulumi.FileAsset(archive))
     function = gcp.cloudfunctionsv2.Function(
