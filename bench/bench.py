@@ -8,8 +8,9 @@ Figures:
 - the size of the example consumer's function package per cloud, generated entry points
   included (target: at most 50 KB);
 - component overhead: AwsQueue, AzureQueue and GcpQueue programs against raw programs that
-  register the same resources with the same inputs, under the mock engine (target: at most
-  1.15x, flat per queue);
+  register the same resources with the same inputs (tests/bench checks that), under the mock
+  engine: best/best and the median of paired runs, timed, and the function calls and new objects
+  of one run, counted (target: at most 1.15x, flat per queue);
 - a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
   (target: at most 1.3x; blocking invokes per queue would make it quadratic);
 - what `import cloudqueue` costs an AWS-only program against importing the pulumi_aws modules

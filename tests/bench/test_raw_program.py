@@ -49,7 +49,7 @@ def test_raw_program_registers_the_components_resources_inputs_and_dependencies(
         assert mine[name] == by_hand[name], name
 
 
-def test_the_comparison_notices_a_missing_input():
+def test_one_missing_input_fails_the_comparison():
     component, raw = programs()["aws"]
     mine = registered(component, 1)
     mine["q0-queue"][1].pop("visibilityTimeoutSeconds")
