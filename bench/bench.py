@@ -183,7 +183,7 @@ def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.
     """(queues, resources, component s, raw s, median ratio of pairs): N interleaved runs per side.
 
     Runs under a second swing by tens of percent on a shared machine, so short programs are
-    repeated until about `budget_s` of sampling per side (at least 3 runs, at most 30), and the two
+    repeated until about `budget_s` of sampling per side (at least 5 runs, at most 30), and the two
     sides alternate, in alternating order, so drift in machine load hits both alike. The seconds
     are each side's best run; the median of the run-by-run ratios is less swayed by one lucky or
     unlucky run on either side.
@@ -195,7 +195,7 @@ def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.
     rows = []
     for count in counts:
         first_s, resources = timed_run(lambda: raw(count))
-        repeats = max(3, min(30, int(budget_s / max(first_s, 1e-3))))
+        repeats = max(5, min(30, int(budget_s / max(first_s, 1e-3))))
         component_runs, raw_runs = [], []
         for index in range(repeats):
             pair = ((component_runs, component), (raw_runs, raw))
@@ -352,14 +352,14 @@ def main() -> None:
     )
     for cloud in ("aws", "azure", "gcp"):
         counts = (1, 10, 50, 100)
-        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, 3 to 30 interleaved runs per side):")
+        print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py, 5 to 30 interleaved runs per side):")
         print("  queues  resources  component s  raw s  best/best  median of pairs  calls  objects  ms/queue")
         work = {count: (calls, objects) for count, calls, objects in component_work(cloud, counts)}
         for count, resources, component_s, raw_s, median_ratio in component_overhead(cloud, counts):
             calls, objects = work[count]
             print(
-                f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:8.2f}x  {median_ratio:14.2f}x"
-                f"  {calls:4.2f}x  {objects:6.2f}x  {component_s * 1000 / count:8.1f}"
+                f"  {count:6d}  {resources:9d}  {component_s:11.2f}  {raw_s:5.2f}  {component_s / raw_s:8.3f}x  {median_ratio:14.3f}x"
+                f"  {calls:5.3f}x  {objects:6.3f}x  {component_s * 1000 / count:8.1f}"
             )
         print("  (target: ratio <= 1.15x, ms/queue flat from 1 to 100 queues; calls and objects: the same ratio counted, not timed)")
     print("whole stack on aws+azure+gcp (Queue per spec, as __main__.py does, best of 2):")
