@@ -171,11 +171,11 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
         site_config={
             "app_settings": [
                 {"name": "CLOUDQUEUE_HANDLER", "value": "handler.handle"},
+                {"name": "CLOUDQUEUE_QUEUE", "value": name},
                 {"name": "CLOUDQUEUE_QUEUE_NAME", "value": queue.name},
                 {"name": "ServiceBusConnection__fullyQualifiedNamespace", "value": pulumi.Output.concat(namespace.name, ".servicebus.windows.net")},
                 {"name": "AzureWebJobsStorage__accountName", "value": storage.name},
                 {"name": "AzureFunctionsWebHost__hostid", "value": "cq-00000000000000000000000000000"},
-                {"name": "CLOUDQUEUE_QUEUE", "value": name},
                 {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": shared["insights"].connection_string},
                 {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
             ],

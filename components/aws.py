@@ -9,7 +9,6 @@ import pulumi_aws as aws
 
 from . import artifact, program
 from .spec import LAMBDA_ARCHITECTURE, CloudQueueArgs, QueueSpec, validate
-from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 
 LAMBDA_HANDLER = "cloudqueue_runtime.aws.handler"
 # Finite retention keeps log cost bounded; 30 days covers a monthly incident review.
@@ -274,7 +273,7 @@ class AwsQueue(pulumi.ComponentResource):
             source_code_hash=package.sha256_base64,
             memory_size=consumer.memory_mb,
             timeout=consumer.timeout_seconds,
-            environment={"variables": {**consumer.environment, HANDLER_ENV: consumer.handler, QUEUE_ENV: spec.name}},
+            environment={"variables": spec.function_environment()},
             # The queue's key encrypts the environment at rest too (CKV_AWS_173).
             kms_key_arn=key_arn,
             tracing_config={"mode": "Active" if consumer.tracing else "PassThrough"},  # CKV_AWS_50

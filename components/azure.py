@@ -28,7 +28,6 @@ from .spec import (
     iso8601_duration,
     validate,
 )
-from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 
 # Built-in role definitions (Azure RBAC "built-in roles"), granted at the narrowest scope.
 SERVICE_BUS_DATA_RECEIVER = "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0"
@@ -374,13 +373,11 @@ class AzureQueue(pulumi.ComponentResource):
         instances, _ = azure_scale(spec.consumer.max_concurrency)
         host_id = "cq-" + hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}".encode()).hexdigest()[:29]
         settings = {
-            **spec.consumer.environment,
-            HANDLER_ENV: spec.consumer.handler,
+            **spec.function_environment(),
             QUEUE_NAME_SETTING: queue.name,
             f"{CONNECTION}__fullyQualifiedNamespace": foundation.namespace_host,
             "AzureWebJobsStorage__accountName": foundation.storage_account_name,
             HOST_ID_SETTING: host_id,
-            QUEUE_ENV: spec.name,
         }
         monitoring = AzureMonitoring.for_program(rg, provider) if spec.consumer.tracing else None
         if monitoring:

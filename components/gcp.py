@@ -19,7 +19,6 @@ import pulumi_gcp as gcp
 
 from . import artifact, program
 from .spec import FUNCTIONS_FRAMEWORK, GCP_EGRESS, CloudQueueArgs, QueueSpec, gcp_labels, validate
-from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 from cloudqueue_runtime.gcp import TRACE_PROJECT_ENV
 
 ENTRY_POINT = "consume"
@@ -279,7 +278,7 @@ class GcpQueue(pulumi.ComponentResource):
             f"{name}-source", bucket=shared.bucket.name, name=f"{name}/{package.sha256_hex}.zip", source=pulumi.FileAsset(str(package.path)), opts=stateless
         )
         consumer = spec.consumer
-        environment = {**consumer.environment, HANDLER_ENV: consumer.handler, QUEUE_ENV: spec.name}
+        environment = spec.function_environment()
         if consumer.tracing:
             # Failure logs carry the request's trace (Cloud Logging's trace field), so they show
             # under that request in Cloud Trace; the runtime account may add its own spans.

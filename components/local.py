@@ -165,8 +165,7 @@ def run_local(project_dir: Path, queue_name: str, spec: Any, port: int, retry_af
     state.write_text(json.dumps({"endpoint": endpoint, "pid": os.getpid(), "queues": {queue_name: {"url": queue_url, "dead_letter_url": dead_letter_url, "fifo": settings.fifo}}}))
     # The handler runs as in Lambda: its folder on the path, named by CLOUDQUEUE_HANDLER.
     sys.path.insert(0, str(spec.consumer.code_path))
-    os.environ["CLOUDQUEUE_HANDLER"] = spec.consumer.handler
-    os.environ.update({k: str(v) for k, v in spec.consumer.environment.items()})
+    os.environ.update({k: str(v) for k, v in spec.function_environment().items()})
     visibility = retry_after if retry_after is not None else settings.visibility_timeout_seconds
     print(
         f"cloudqueue local: queue {queue_name!r} on {endpoint} (SQS emulator), handler {spec.consumer.handler}; "

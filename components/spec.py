@@ -18,6 +18,8 @@ from typing import Any, Callable, Mapping, Optional, Required, TypedDict, get_ar
 
 import pulumi
 
+from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
+
 CLOUDS = ("aws", "azure", "gcp")
 """Every cloud a spec may name, in fan-out order."""
 
@@ -370,6 +372,10 @@ class QueueSpec:
         if limit is not None and limit.high is not None:
             derived = min(derived, limit.high)
         return derived
+
+    def function_environment(self) -> dict[str, Any]:
+        """What the consumer's environment holds on every cloud: the user's variables, then the runtime's own."""
+        return {**self.consumer.environment, HANDLER_ENV: self.consumer.handler, QUEUE_ENV: self.name}
 
 
 # --- How a spec field maps to each cloud ---------------------------------------------------------

@@ -74,6 +74,9 @@ def test_local_run_handles_retries_and_dead_letters_and_stops_cleanly_on_ctrl_c(
         assert good in running.wait_for("handled")
         bad = send(project, json.dumps({"no_order_id": True}))  # the example handler raises
         assert bad in running.wait_for("retried")
+        # The runtime's failure line names the queue, as on every cloud.
+        failure = next(json.loads(line) for line in running.seen if line.startswith('{"severity"'))
+        assert (failure["queue"], failure["message_id"]) == ("orders", bad)
         running.wait_for("dead-lettered")
     finally:
         running.process.send_signal(signal.SIGINT)
