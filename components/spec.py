@@ -646,8 +646,9 @@ def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
             issues.append(f"{path}.clouds: {cloud!r} is not a cloud (allowed: {', '.join(CLOUDS)})")
     if len(set(spec.clouds)) != len(spec.clouds):
         issues.append(f"{path}.clouds: {list(spec.clouds)!r} names a cloud twice")
-    for field in ("encryption_keys", "producers"):
-        for cloud in getattr(spec, field):
+    # Per-cloud maps may only name targeted clouds.
+    for field, per_cloud in (("encryption_keys", spec.encryption_keys), ("producers", spec.producers), ("consumer.network", spec.consumer.network)):
+        for cloud in per_cloud:
             if cloud not in spec.clouds:
                 issues.append(f"{path}.{field}.{cloud}: {cloud!r} is not in clouds {list(spec.clouds)!r}")
     return issues
@@ -961,9 +962,6 @@ GCP_EGRESS = {"private-ranges-only": "VPC_EGRESS_PRIVATE_RANGES_ONLY", "all-traf
 def _rule_network(spec: QueueSpec, path: str) -> list[str]:
     field = f"{path}.consumer.network"
     network, issues = spec.consumer.network, []
-    for cloud in network:
-        if cloud not in spec.clouds:
-            issues.append(f"{field}.{cloud}: {cloud!r} is not in clouds {list(spec.clouds)!r}")
     aws = network.get("aws") if "aws" in spec.clouds else None
     for key, (pattern, wanted, low, high) in AWS_NETWORK_COUNTS.items():
         ids = (aws or {}).get(key)
