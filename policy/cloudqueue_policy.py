@@ -333,11 +333,11 @@ def check_no_project_impersonation_roles(props: Any) -> Optional[str]:
 
 def _required_key(types: tuple[str, ...] | str, key: str, message: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     """With policy config `required: true`, every resource of `types` names a customer key in `key`."""
-    wanted = (types,) if isinstance(types, str) else types
+    check = _on(types, lambda props: None if props.get(key) else message)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type in wanted and args.get_config().get("required") and not args.props.get(key):
-            report_violation(message, None)
+        if args.get_config().get("required"):
+            check(args, report_violation)
 
     return validate
 
