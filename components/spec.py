@@ -12,6 +12,7 @@ import difflib
 import functools
 import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Required, TypedDict, get_args, get_origin, get_type_hints
@@ -655,6 +656,8 @@ def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
 
 
 def _importable(package: str) -> bool:
+    if package in sys.modules:  # already imported, so installed: skip the path search every queue would repeat
+        return True
     try:
         return importlib.util.find_spec(package) is not None
     except ImportError:  # a broken install counts as missing
