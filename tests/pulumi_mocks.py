@@ -12,12 +12,9 @@ from components.cli import read_stack_config
 from components.mocks import *  # noqa: F401,F403 - the mocks' names, for the tests
 from components.mocks import Engine, flatten_config
 from components.plan import run_stack_program
+from security.scan import STACK_FILES  # where each stack's file is: the scan's every-option-on stack is not at the top level
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-# Stacks whose file is not at the top level: the scan's every-option-on stack.
-STACK_FILES = {"all-options": REPO / "security" / "Pulumi.all-options.yaml"}
 
 
 def load_stack_config(stack: str) -> dict[str, str]:
