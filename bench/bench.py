@@ -180,14 +180,14 @@ def programs() -> dict[str, tuple]:
     }
 
 
-def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float, float]]:
-    """(queues, resources, component s, raw s, median ratio of pairs): N interleaved runs per side.
+def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float, list[float]]]:
+    """(queues, resources, component s, raw s, quartiles of the ratios of pairs): N interleaved runs per side.
 
     Runs under a second swing by tens of percent on a shared machine, so short programs are
     repeated until about `budget_s` of sampling per side (at least 5 runs, at most 30), and the two
     sides alternate, in alternating order, so drift in machine load hits both alike. The seconds
     are each side's best run; the median of the run-by-run ratios is less swayed by one lucky or
-    unlucky run on either side.
+    unlucky run on either side, and its quartiles show how far the machine moves it.
     """
     component, raw = programs()[cloud]
     # Warm up imports and caches once, so neither side pays first-use costs.
@@ -203,7 +203,7 @@ def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.
             for runs, program in pair if index % 2 else reversed(pair):
                 runs.append(timed_run(lambda: program(count))[0])
         ratios = [mine / by_hand for mine, by_hand in zip(component_runs, raw_runs)]
-        rows.append((count, resources, min(component_runs), min(raw_runs), statistics.median(ratios)))
+        rows.append((count, resources, min(component_runs), min(raw_runs), statistics.quantiles(ratios, n=4, method="inclusive")))
     return rows
 
 
@@ -375,9 +375,9 @@ def main() -> None:
     instructions, skipped = ({}, "skipped (--skip-instructions)") if args.skip_instructions else instruction_counts(counts)
     for cloud in ("aws", "azure", "gcp"):
         print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py):")
-        print("  queues  resources  instructions  M instr/queue  |  timed: best/best  median of pairs  ms/queue  |  calls  objects")
+        print("  queues  resources  instructions  M instr/queue  |  timed: best/best  median of pairs (quartiles)  ms/queue  |  calls  objects")
         work = {count: (calls, objects) for count, calls, objects in component_work(cloud, counts)}
-        for count, resources, component_s, raw_s, median_ratio in component_overhead(cloud, counts):
+        for count, resources, component_s, raw_s, (low, median_ratio, high) in component_overhead(cloud, counts):
             calls, objects = work[count]
             if cloud in instructions:
                 mine, by_hand = instructions[cloud][count]
@@ -385,7 +385,7 @@ def main() -> None:
             else:
                 counted = f"{'-':>12}  {'-':>13}"
             print(
-                f"  {count:6d}  {resources:9d}  {counted}  |  {component_s / raw_s:16.3f}x  {median_ratio:14.3f}x  {component_s * 1000 / count:8.1f}"
+                f"  {count:6d}  {resources:9d}  {counted}  |  {component_s / raw_s:16.3f}x  {median_ratio:7.3f}x ({low:.2f}-{high:.2f}x)  {component_s * 1000 / count:8.1f}"
                 f"  |  {calls:5.3f}x  {objects:6.3f}x"
             )
         print(
