@@ -207,10 +207,10 @@ def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.
     return rows
 
 
-def instruction_counts(counts: tuple[int, ...]) -> tuple[dict[str, dict[int, tuple[int, int]]], str | None]:
-    """Per cloud and count, (component, raw) instructions under callgrind; or why none were counted.
+def instruction_counts(counts: tuple[int, ...], plan_counts: tuple[int, ...]) -> tuple[dict[str, dict[int, tuple[int, int]]], str | None]:
+    """Per cloud (and `plan`) and count, (component, raw) instructions under callgrind; or why none were counted.
 
-    The clouds run side by side, one Valgrind process per core: each is 20-50x slower than a plain run.
+    The jobs run side by side, one Valgrind process per core: each is 20-50x slower than a plain run.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -219,10 +219,10 @@ def instruction_counts(counts: tuple[int, ...]) -> tuple[dict[str, dict[int, tup
     reason = instructions.unavailable()
     if reason:
         return {}, f"not counted: {reason}"
-    clouds = ("aws", "azure", "gcp")
+    jobs = {"azure": counts, "aws": counts, "gcp": counts, "plan": plan_counts}  # the longest first
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = pool.map(lambda cloud: instructions.count(cloud, counts), clouds)
-        return {cloud: {queues: (mine, by_hand) for queues, mine, by_hand in rows} for cloud, rows in zip(clouds, results)}, None
+        results = pool.map(lambda job: instructions.count(*job), jobs.items())
+        return {target: {queues: (mine, by_hand) for queues, mine, by_hand in rows} for target, rows in zip(jobs, results)}, None
 
 
 def work_done(program, count: int) -> tuple[int, int]:
@@ -372,7 +372,7 @@ def main() -> None:
     )
     counts = (1, 10, 50, 100)
     # Before the timed figures: Valgrind runs would otherwise compete with them for the cores.
-    instructions, skipped = ({}, "skipped (--skip-instructions)") if args.skip_instructions else instruction_counts(counts)
+    instructions, skipped = ({}, "skipped (--skip-instructions)") if args.skip_instructions else instruction_counts(counts, (10,))
     for cloud in ("aws", "azure", "gcp"):
         print(f"component overhead, {cloud} (mock engine, {CLASS_NAMES[cloud]} vs bench/raw_program.py):")
         print("  queues  resources  instructions  M instr/queue  |  timed: best/best  median of pairs (quartiles)  ms/queue  |  calls  objects")
@@ -405,10 +405,12 @@ def main() -> None:
     dev_s, dev_resources = plan_seconds(REPO, "dev")
     print(f"cloudqueue plan, dev stack: {dev_s:.2f} s for {dev_resources} resources (program, policy pack and grouping)")
     print("cloudqueue plan, generated stacks on aws+azure+gcp, against the raw resources by hand:")
-    print("  queues  resources  plan s   raw s   ratio  ms/queue")
+    print("  queues  resources  plan s   raw s   ratio  ms/queue  instructions")
     plan_rows = plan_figures((10, 100))
     for count, resources, seconds, raw_s in plan_rows:
-        print(f"  {count:6d}  {resources:9d}  {seconds:6.2f}  {raw_s:6.2f}  {seconds / raw_s:5.2f}x  {seconds * 1000 / count:8.1f}")
+        mine, by_hand = instructions.get("plan", {}).get(count, (0, 0))
+        counted = f"{mine / by_hand:11.3f}x" if by_hand else f"{'-':>12}"
+        print(f"  {count:6d}  {resources:9d}  {seconds:6.2f}  {raw_s:6.2f}  {seconds / raw_s:5.2f}x  {seconds * 1000 / count:8.1f}  {counted}")
     (small, _, small_s, _), (large, _, large_s, _) = plan_rows
     print(f"  per-queue cost at {large} vs {small} queues: {(large_s / large) / (small_s / small):.2f}x (target within 1.20x; ratio target <= 1.15x)")
     from components.local import throughput

@@ -3,10 +3,11 @@
 Wall time on a shared 2-core VM swings by tens of percent between runs of the same program, so
 a 1.15x target sits inside the noise of any timed ratio. Instructions executed do not swing:
 the same program with the same hash seed runs the same instructions, collector included. Each
-cloud's component and raw programs run in one Valgrind process; instrumentation is on only
+cloud's component and raw programs (or the plan and the raw programs) run in one Valgrind process; instrumentation is on only
 while a program runs (client requests from a tiny C helper), and each run is dumped on its own.
 
     .venv/bin/python bench/instructions.py aws 1 10   # prints queues, component Ir, raw Ir
+    .venv/bin/python bench/instructions.py plan 10    # `cloudqueue plan` against the raw programs
 
 Needs `valgrind` with its `callgrind.h` header and a C compiler; `unavailable()` says which is
 missing, and the bench then prints that instead of the figures.
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 HELPER_ENV = "CLOUDQUEUE_CALLGRIND_HELPER"
@@ -80,12 +82,12 @@ def parse_dumps(folder: Path) -> dict[str, int]:
     return counts
 
 
-def count(cloud: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """(queues, component Ir, raw Ir) per count: one Valgrind process runs both sides of `cloud`."""
-    with tempfile.TemporaryDirectory(prefix=f"cloudqueue-callgrind-{cloud}-") as folder:
+def count(target: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """(queues, component Ir, raw Ir) per count: one Valgrind process runs both sides of `target` (a cloud, or `plan`)."""
+    with tempfile.TemporaryDirectory(prefix=f"cloudqueue-callgrind-{target}-") as folder:
         command = [
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/callgrind.out",
-            sys.executable, str(Path(__file__).resolve()), cloud, *map(str, counts),
+            sys.executable, str(Path(__file__).resolve()), target, *map(str, counts),
         ]
         # A fixed hash seed: dict and set layouts, and so the instructions, repeat run to run.
         environment = {**os.environ, "PYTHONHASHSEED": "0", HELPER_ENV: str(helper())}
@@ -97,30 +99,63 @@ def count(cloud: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
     return [(queues, found[f"component-{queues}"], found[f"raw-{queues}"]) for queues in counts]
 
 
-def _measure(cloud: str, counts: list[int]) -> None:
-    """Under Valgrind: run each side at each count with instrumentation on for that run only."""
-    sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
-    from bench import programs
+def _sides(target: str, counts: list[int]) -> dict[str, Callable[[int], Callable[[], object]]]:
+    """Per side, given a queue count, the measured run, prepared (its engine or stack file ready).
+
+    A cloud: its component program against the raw one, as the timed figures run them. `plan`:
+    `cloudqueue plan` of a generated stack on all three clouds against the raw programs of all
+    three, previewed, as `plan_figures` times them.
+    """
+    from bench import generated_project, programs
     from pulumi_mocks import Engine
 
-    helper_library = ctypes.CDLL(os.environ[HELPER_ENV])
-    component, raw = programs()[cloud]
-    sides = {"component": component, "raw": raw}
+    if target == "plan":
+        from components import cli, plan
 
-    def run(program, queues: int, label: str | None = None) -> None:
-        engine = Engine(preview=False)
+        raws = [raw for _, raw in programs().values()]
+        folders = {queues: generated_project(queues) for queues in {1, *counts}}
+
+        def planned(queues: int) -> Callable[[], object]:
+            config = cli.read_stack_config(folders[queues], "bench")
+            return lambda: plan.build(folders[queues], "bench", config, "cloudqueue")
+
+        def by_hand(queues: int) -> Callable[[], object]:
+            engine = Engine(preview=True)  # the plan previews
+            return lambda: engine.run(lambda: [raw(queues) for raw in raws])
+
+        return {"component": planned, "raw": by_hand}
+
+    def side(program: Callable[[int], object]) -> Callable[[int], Callable[[], object]]:
+        def prepared(queues: int) -> Callable[[], object]:
+            engine = Engine(preview=False)
+            return lambda: engine.run(lambda: program(queues))
+
+        return prepared
+
+    component, raw = programs()[target]
+    return {"component": side(component), "raw": side(raw)}
+
+
+def _measure(target: str, counts: list[int]) -> None:
+    """Under Valgrind: run each side at each count with instrumentation on for that run only."""
+    sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
+    helper_library = ctypes.CDLL(os.environ[HELPER_ENV])
+    sides = _sides(target, counts)
+
+    def run(side: str, queues: int, label: str | None = None) -> None:
+        work = sides[side](queues)
         gc.collect()  # every run starts from the same heap, as in the timed figures
         if label:
             helper_library.cq_start()
-        engine.run(lambda: program(queues))
+        work()
         if label:
             helper_library.cq_stop(label.encode())
 
-    for program in sides.values():
-        run(program, 1)  # imports and caches warm, uncounted
+    for side in sides:
+        run(side, 1)  # imports and caches warm, uncounted
     for queues in counts:
-        for side, program in sides.items():
-            run(program, queues, f"{side}-{queues}")
+        for side in sides:
+            run(side, queues, f"{side}-{queues}")
 
 
 if __name__ == "__main__":
