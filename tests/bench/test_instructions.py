@@ -56,3 +56,14 @@ def test_count_runs_python_under_callgrind_with_a_fixed_hash_seed(monkeypatch):
     assert seen["command"][-2:] == ["gcp", "1"]
     assert seen["env"]["PYTHONHASHSEED"] == "0"
     assert seen["env"][instructions.HELPER_ENV] == "/nonexistent/helper.so"
+
+
+def test_the_plans_counted_run_and_the_raw_programs_register_the_same_resources():
+    import bench
+
+    sides = instructions._sides("plan", [2])
+    planned = sides["component"](2)()
+    sides["raw"](2)()  # the counted raw run works as prepared
+    _, by_hand = bench.timed_run(lambda: [raw(2) for _, raw in bench.programs().values()], preview=True)
+
+    assert planned.resource_count == by_hand == 2 * (12 + 10 + 13) + 5 + 6  # per queue on AWS, Azure, GCP; shared on Azure, GCP
