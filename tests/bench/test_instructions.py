@@ -67,3 +67,14 @@ def test_the_plans_counted_run_and_the_raw_programs_register_the_same_resources(
     _, by_hand = bench.timed_run(lambda: [raw(2) for _, raw in bench.programs().values()], preview=True)
 
     assert planned.resource_count == by_hand == 2 * (12 + 10 + 13) + 5 + 6  # per queue on AWS, Azure, GCP; shared on Azure, GCP
+
+
+def test_a_failed_valgrind_job_leaves_the_bench_running_and_says_why(monkeypatch):
+    import bench
+
+    def failing(target, counts):
+        raise subprocess.CalledProcessError(1, ["valgrind"], "", "==1== fatal error: out of memory\n")
+
+    monkeypatch.setattr(instructions, "unavailable", lambda: None)
+    monkeypatch.setattr(instructions, "count", failing)
+    assert bench.instruction_counts((1,), (1,)) == ({}, "not counted: ==1== fatal error: out of memory")
