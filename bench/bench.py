@@ -10,7 +10,7 @@ Figures:
 - component overhead: AwsQueue, AzureQueue and GcpQueue programs against raw programs that
   register the same resources with the same inputs (tests/bench checks that), under the mock
   engine: CPU instructions of one run per side under callgrind (bench/instructions.py), which
-  repeat exactly; best/best and the median of paired runs, timed; and the function calls and new
+  move by about 1% between runs; best/best and the median of paired runs, timed; and the function calls and new
   objects of one run (target: at most 1.15x, flat per queue);
 - a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
   (target: at most 1.3x; blocking invokes per queue would make it quadratic);
@@ -394,7 +394,7 @@ def main() -> None:
             )
         print(
             "  (target: ratio <= 1.15x, cost per queue flat from 1 to 100 queues. instructions: callgrind's count of one run per side,"
-            " collector included, which repeats exactly; timed: 5 to 30 interleaved runs per side on this shared VM;"
+            " collector included, within about 1% run to run; timed: 5 to 30 interleaved runs per side on this shared VM;"
             " calls and objects: cProfile's call count and new GC-tracked objects of one run)"
         )
     if skipped:

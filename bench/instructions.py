@@ -1,10 +1,12 @@
 """Component overhead counted in CPU instructions under Valgrind's callgrind, free of machine noise.
 
 Wall time on a shared 2-core VM swings by tens of percent between runs of the same program, so
-a 1.15x target sits inside the noise of any timed ratio. Instructions executed do not swing:
-the same program with the same hash seed runs the same instructions, collector included. Each
-cloud's component and raw programs (or the plan and the raw programs) run in one Valgrind process; instrumentation is on only
-while a program runs (client requests from a tiny C helper), and each run is dumped on its own.
+a 1.15x target sits inside the noise of any timed ratio. Instructions executed hardly swing:
+the same program with the same hash seed runs nearly the same instructions. What still moves them,
+by about 1%, is when the garbage collector runs (it stays on, as in a real run), which depends on
+the heap the process has built so far. Each cloud's component and raw programs (or the plan and
+the raw programs) run in one Valgrind process; instrumentation is on only while a program runs
+(client requests from a tiny C helper), and each run is dumped on its own.
 
     .venv/bin/python bench/instructions.py aws 1 10   # prints queues, component Ir, raw Ir
     .venv/bin/python bench/instructions.py plan 10    # `cloudqueue plan` against the raw programs
@@ -89,7 +91,7 @@ def count(target: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/callgrind.out",
             sys.executable, str(Path(__file__).resolve()), target, *map(str, counts),
         ]
-        # A fixed hash seed: dict and set layouts, and so the instructions, repeat run to run.
+        # A fixed hash seed: dict and set layouts stay the same run to run.
         environment = {**os.environ, "PYTHONHASHSEED": "0", HELPER_ENV: str(helper())}
         subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
         found = parse_dumps(Path(folder))
