@@ -71,8 +71,8 @@ def helper() -> Path:
 def parse_dumps(folder: Path) -> dict[str, int]:
     """Instructions per dump label, from callgrind's `<out>.<part>` files in `folder`.
 
-    `totals:` is the sum of the part's cost lines. (A later part's `summary:` can leave out costs
-    carried over from the stopped instrumentation; `totals:` matches the first part's own figure.)
+    `totals:` is the sum of the part's cost lines. A later part's `summary:` came out 7% under its
+    `totals:` here, and under the same run's figure as a first part; `totals:` matched it.
     """
     counts: dict[str, int] = {}
     for path in sorted(folder.glob("callgrind.out.*")):
