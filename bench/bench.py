@@ -10,8 +10,8 @@ Figures:
 - component overhead: AwsQueue, AzureQueue and GcpQueue programs against raw programs that
   register the same resources with the same inputs (tests/bench checks that), under the mock
   engine: CPU instructions of one run per side under callgrind (bench/instructions.py), which
-  move by about 1% between runs; best/best and the median of paired runs, timed; and the function calls and new
-  objects of one run (target: at most 1.15x, flat per queue);
+  move by about 1% between runs; best/best and the median of paired runs, timed; and the
+  function calls and new objects of one run (target: at most 1.15x, flat per queue);
 - a whole stack of N queues on all three clouds: cost per queue at 48 queues against 8
   (target: at most 1.3x; blocking invokes per queue would make it quadratic);
 - what `import cloudqueue` costs an AWS-only program against importing the pulumi_aws modules
@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
@@ -180,6 +181,12 @@ def programs() -> dict[str, tuple]:
     }
 
 
+def raw_all_clouds() -> Callable[[int], list]:
+    """The three clouds' raw programs as one, the baseline for a stack on all three (the plan's)."""
+    raws = [raw for _, raw in programs().values()]
+    return lambda count: [raw(count) for raw in raws]
+
+
 def component_overhead(cloud: str, counts: tuple[int, ...], budget_s: float = 4.0) -> list[tuple[int, int, float, float, list[float]]]:
     """(queues, resources, component s, raw s, quartiles of the ratios of pairs): N interleaved runs per side.
 
@@ -314,13 +321,13 @@ def plan_seconds(folder: Path, stack: str) -> tuple[float, int]:
 
 def plan_figures(counts: tuple[int, ...]) -> list[tuple[int, int, float, float]]:
     """(queues, resources, plan seconds, raw seconds) per generated stack; best of 3 up to 10 queues, else 1."""
-    raws = [raw for _, raw in programs().values()]
+    raw = raw_all_clouds()
     rows = []
     for count in counts:
         repeats = 3 if count <= 10 else 1
         folder = generated_project(count)
         seconds, resources = min(plan_seconds(folder, "bench") for _ in range(repeats))
-        raw_s = min(timed_run(lambda: [raw(count) for raw in raws], preview=True)[0] for _ in range(repeats))  # the plan previews
+        raw_s = min(timed_run(lambda: raw(count), preview=True)[0] for _ in range(repeats))  # the plan previews
         rows.append((count, resources, seconds, raw_s))
     return rows
 

@@ -108,13 +108,13 @@ def _sides(target: str, counts: list[int]) -> dict[str, Callable[[int], Callable
     `cloudqueue plan` of a generated stack on all three clouds against the raw programs of all
     three, previewed, as `plan_figures` times them.
     """
-    from bench import generated_project, programs
+    from bench import generated_project, programs, raw_all_clouds
     from pulumi_mocks import Engine
 
     if target == "plan":
         from components import cli, plan
 
-        raws = [raw for _, raw in programs().values()]
+        raw_all = raw_all_clouds()
         folders = {queues: generated_project(queues) for queues in {1, *counts}}
 
         def planned(queues: int) -> Callable[[], object]:
@@ -123,7 +123,7 @@ def _sides(target: str, counts: list[int]) -> dict[str, Callable[[int], Callable
 
         def by_hand(queues: int) -> Callable[[], object]:
             engine = Engine(preview=True)  # the plan previews
-            return lambda: engine.run(lambda: [raw(queues) for raw in raws])
+            return lambda: engine.run(lambda: raw_all(queues))
 
         return {"component": planned, "raw": by_hand}
 
