@@ -12,7 +12,7 @@ the raw programs) run in one Valgrind process; instrumentation is on only while 
     .venv/bin/python bench/instructions.py plan 10    # `cloudqueue plan` against the raw programs
 
 Needs `valgrind` with its `callgrind.h` header and a C compiler; `unavailable()` says which is
-missing, and the bench then prints that instead of the figures.
+missing, and `make bench-instructions` (bench/overhead.py) then prints that instead of the figures.
 """
 
 from __future__ import annotations
@@ -106,13 +106,13 @@ def _sides(target: str, counts: list[int]) -> dict[str, Callable[[int], Callable
 
     A cloud: its component program against the raw one, as the timed figures run them. `plan`:
     `cloudqueue plan` of a generated stack on all three clouds against the raw programs of all
-    three, previewed, as `plan_figures` times them.
+    three, previewed, as overhead.py's `plan_figures` times them.
     """
-    from bench import generated_project, programs, raw_all_clouds
     from pulumi_mocks import Engine
+    from workloads import generated_project, programs, raw_all_clouds
 
     if target == "plan":
-        from components import cli, plan
+        from components.tools import cli, plan
 
         raw_all = raw_all_clouds()
         folders = {queues: generated_project(queues) for queues in {1, *counts}}

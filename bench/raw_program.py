@@ -180,7 +180,6 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
                 {"name": "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "value": "Authorization=AAD"},
             ],
             "min_tls_version": "1.2",
-            "ftps_state": "Disabled",
             "ip_security_restrictions_default_action": "Deny",
             "http20_enabled": True,
             "scm_ip_security_restrictions_default_action": "Allow",
@@ -188,8 +187,6 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
             "scm_min_tls_version": "1.2",
         },
         public_network_access="Disabled",
-        client_cert_enabled=True,
-        client_cert_mode="Required",
         function_app_config={
             "deployment": {"storage": {"type": "blobContainer", "value": pulumi.Output.concat(storage.primary_endpoints.blob, container.name), "authentication": {"type": "SystemAssignedIdentity"}}},
             "runtime": {"name": "python", "version": "3.12"},
@@ -215,11 +212,14 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
 
 # --- Google Cloud: the same resources GcpQueue registers, by hand ---------------------------------
 
+from components.gcp.propagation import GrantPropagation  # noqa: E402 - the wait for IAM has no raw equivalent either
+
+
 def raw_gcp_shared() -> dict:
-    # A hand-written program looks the project number up too, once, for the Pub/Sub service agent.
+    # A hand-written program looks the project number up too, once, for the build account's condition.
     client = gcp.organizations.get_client_config_output()
     number = gcp.organizations.get_project_output(project_id=client.project).number
-    agent = pulumi.Output.concat("serviceAccount:service-", number, "@gcp-sa-pubsub.iam.gserviceaccount.com")
+    pubsub = gcp.projects.ServiceIdentity("cloudqueue-gcp-agent-pubsub", project=client.project, service="pubsub.googleapis.com")
     shared_labels = {"cloudqueue_shared": "true"}
     bucket = gcp.storage.Bucket(
         "cloudqueue-gcp-source", labels=shared_labels, location="europe-west1", uniform_bucket_level_access=True, public_access_prevention="enforced", force_destroy=True,
@@ -227,16 +227,28 @@ def raw_gcp_shared() -> dict:
     )
     builder = gcp.serviceaccount.Account("cloudqueue-gcp-build", account_id="cloudqueue-gcp-build-000000", display_name="cloudqueue: builds Cloud Functions")
     member = builder.email.apply(lambda e: f"serviceAccount:{e}")
-    gcp.projects.IAMMember("cloudqueue-gcp-build-logs", project="cloudqueue-dev", role="roles/logging.logWriter", member=member)
-    gcp.storage.BucketIAMMember("cloudqueue-gcp-build-source", bucket=bucket.name, role="roles/storage.objectViewer", member=member)
+    sources = pulumi.Output.concat("projects/_/buckets/gcf-v2-sources-", number, "-europe-west1")
+    grants = [
+        gcp.projects.IAMMember("cloudqueue-gcp-build-logs", project="cloudqueue-dev", role="roles/logging.logWriter", member=member),
+        gcp.storage.BucketIAMMember("cloudqueue-gcp-build-source", bucket=bucket.name, role="roles/storage.objectViewer", member=member),
+        gcp.projects.IAMMember(
+            "cloudqueue-gcp-build-function-sources", project="cloudqueue-dev", role="roles/storage.objectViewer", member=member,
+            condition={
+                "title": "cloudqueue-function-sources",
+                "description": "Cloud Functions source copies in europe-west1, read by function builds",
+                "expression": sources.apply(lambda b: f'resource.name == "{b}" || resource.name.startsWith("{b}/") || resource.name.startsWith("{b}-")'),
+            },
+        ),
+    ]
     repository = gcp.artifactregistry.Repository(
         "cloudqueue-gcp-images", location="europe-west1", repository_id="cloudqueue-0000000000", format="DOCKER",
         description="cloudqueue: Cloud Functions images", labels=shared_labels,
     )
-    gcp.artifactregistry.RepositoryIamMember(
+    grants.append(gcp.artifactregistry.RepositoryIamMember(
         "cloudqueue-gcp-images-build", project=repository.project, location=repository.location, repository=repository.name, role="roles/artifactregistry.writer", member=member
-    )
-    return {"bucket": bucket, "builder": builder, "agent": agent, "repository": repository}
+    ))
+    build_ready = [*grants, GrantPropagation("cloudqueue-gcp-images-build-propagation", grants)]
+    return {"bucket": bucket, "builder": builder, "agent": pubsub.member, "repository": repository, "build_ready": build_ready}
 
 
 def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> None:
@@ -268,11 +280,13 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
             "environment_variables": {"CLOUDQUEUE_HANDLER": "handler.handle", "CLOUDQUEUE_QUEUE": name, "CLOUDQUEUE_TRACE_PROJECT": "cloudqueue-dev"},
         },
         labels=labels,
+        opts=pulumi.ResourceOptions(depends_on=shared["build_ready"]),
     )
     gcp.projects.IAMMember(f"{name}-trace-writer", project="cloudqueue-dev", role="roles/cloudtrace.agent", member=runtime.email.apply(lambda e: f"serviceAccount:{e}"))
     invoke = gcp.cloudrunv2.ServiceIamMember(
         f"{name}-push-invoker", project="cloudqueue-dev", location="europe-west1", name=function.name, role="roles/run.invoker", member=invoker.email.apply(lambda e: f"serviceAccount:{e}")
     )
+    push_ready = GrantPropagation(f"{name}-push-propagation", [invoke, token, forward])
     uri = function.service_config.apply(lambda config: config.uri)
     subscription = gcp.pubsub.Subscription(
         f"{name}-subscription",
@@ -285,6 +299,6 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
         expiration_policy={"ttl": ""},
         push_config={"push_endpoint": uri, "oidc_token": {"service_account_email": invoker.email, "audience": uri}},
         labels=labels,
-        opts=pulumi.ResourceOptions(depends_on=[invoke, token, forward]),
+        opts=pulumi.ResourceOptions(depends_on=[invoke, token, forward, push_ready]),
     )
     gcp.pubsub.SubscriptionIAMMember(f"{name}-dead-letter-subscriber", subscription=subscription.id, role="roles/pubsub.subscriber", member=agent)

@@ -43,6 +43,8 @@ class Artifact:
     """Base64 SHA-256 of the zip, the form Lambda's source_code_hash uses."""
     size: int
     """Size of the zip in bytes."""
+    unzipped_size: int
+    """Bytes of every entry once extracted, what Lambda's unzipped quota counts."""
 
     @property
     def sha256_hex(self) -> str:
@@ -67,7 +69,7 @@ def _files(root: Path, arcroot: str) -> list[tuple[str, Path]]:
 REQUIREMENTS = "requirements.txt"
 CACHE_ENV = "CLOUDQUEUE_CACHE_DIR"
 COMPLETE_MARK = ".complete"  # written last into a cached install: it is whole
-LAYER_FORMAT = "layer-v1"  # part of a cached layer's name, so a new layout never reads an old zip
+LAYER_FORMAT = "layer-v2"  # part of a cached layer's name, so a new layout never reads an old zip or digest
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^,;\s]+(\s*;.*)?$")
 
 
@@ -257,7 +259,12 @@ def _store(data: bytes, out_dir: Path) -> Artifact:
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         partial.write_bytes(data)
         partial.replace(target)
-    return Artifact(path=target, sha256_base64=base64.b64encode(digest).decode(), size=len(data))
+    return Artifact(path=target, sha256_base64=base64.b64encode(digest).decode(), size=len(data), unzipped_size=_unzipped_size(data))
+
+
+def _unzipped_size(data: bytes) -> int:
+    """What the zip's entries take once extracted (read from its central directory only)."""
+    return sum(entry.file_size for entry in zipfile.ZipFile(io.BytesIO(data)).infolist())
 
 
 def build_layer(code_path: Path, platform: Platform) -> Artifact | None:
@@ -275,8 +282,51 @@ def build_layer(code_path: Path, platform: Platform) -> Artifact | None:
         entries = [(f"python/{arcname}", source) for arcname, source in _files(installed, ".") if arcname != COMPLETE_MARK]
         built = _store(_zip(entries), installed.parent)
         built.path.replace(layer)
-        # Written last: a warm build reads the digest, never the zip.
+        # Written last: a warm build reads the digest and the unzipped size, never the zip.
         partial = digest_file.with_name(f"{digest_file.name}.{os.getpid()}.tmp")
-        partial.write_text(built.sha256_base64)
+        partial.write_text(f"{built.sha256_base64} {built.unzipped_size}")
         partial.replace(digest_file)
-    return Artifact(path=layer, sha256_base64=digest_file.read_text(), size=layer.stat().st_size)
+    digest, unzipped = digest_file.read_text().split()
+    return Artifact(path=layer, sha256_base64=digest, size=layer.stat().st_size, unzipped_size=int(unzipped))
+
+
+# --- Lambda's code size quotas ----------------------------------------------------------------
+# The provider uploads a FileArchive directly (the ZipFile of CreateFunction, UpdateFunctionCode
+# and PublishLayerVersion). Lambda quotas: 50 MB zipped for a direct upload, 250 MB unzipped for
+# the function and all its layers; GetAccountSettings reports them in bytes (CodeSizeZipped,
+# CodeSizeUnzipped), and the errors read "Request must be smaller than 69905067 bytes for the
+# PublishLayerVersion operation" and "Unzipped size must be smaller than 262144000 bytes".
+LAMBDA_MAX_ZIPPED_BYTES = 52_428_800
+LAMBDA_MAX_UNZIPPED_BYTES = 262_144_000
+# 69905067 is 4/3 of 50 MiB: the request carries the zip base64-encoded, next to the rest of the
+# configuration (an environment of up to 4 KB, tags, layers), so 8 KiB are kept for that.
+LAMBDA_REQUEST_HEADROOM_BYTES = 8192
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MiB ({size} bytes)"
+
+
+def lambda_size_problems(function: Artifact, layer: Artifact | None) -> list[str]:
+    """Why Lambda would refuse a direct upload of `function` and its dependency `layer`, with the fix."""
+    problems = []
+    zipped_limit = LAMBDA_MAX_ZIPPED_BYTES - LAMBDA_REQUEST_HEADROOM_BYTES
+    for what, built, fix in (
+        ("the function zip (code_path and the cloudqueue runtime)", function, "move data files out of code_path"),
+        ("the dependency layer zip (requirements.txt)", layer, "drop requirements the handler does not import (boto3 is in the Lambda runtime already)"),
+    ):
+        if built is not None and built.size > zipped_limit:
+            problems.append(
+                f"{what} is {_mib(built.size)}, above the {zipped_limit} bytes AWS Lambda takes in a direct upload "
+                f"(its 50 MB quota, less {LAMBDA_REQUEST_HEADROOM_BYTES // 1024} KiB for the rest of the request); {fix} "
+                f"(allowed up to {zipped_limit} bytes zipped when aws is targeted)"
+            )
+    unzipped = function.unzipped_size + (layer.unzipped_size if layer else 0)
+    if unzipped >= LAMBDA_MAX_UNZIPPED_BYTES:
+        parts = f"the function ({_mib(function.unzipped_size)})" + (f" and its dependency layer ({_mib(layer.unzipped_size)})" if layer else "")
+        problems.append(
+            f"{parts} unzip to {_mib(unzipped)}, not below AWS Lambda's unzipped quota of {LAMBDA_MAX_UNZIPPED_BYTES} bytes for a "
+            f"function and its layers, which holds for uploads through S3 too; drop requirements the handler does not "
+            f"import or move data files out of code_path (allowed below {LAMBDA_MAX_UNZIPPED_BYTES} bytes unzipped when aws is targeted)"
+        )
+    return problems

@@ -1,8 +1,14 @@
-"""AwsQueue: SQS with a dead-letter queue, least-privilege IAM and a Lambda consumer."""
+"""AwsQueue: SQS with a dead-letter queue, least-privilege IAM and a Lambda consumer.
+
+The constructor validates, then runs four steps: `_queues` (the queue, its dead-letter queue and
+the redrive between them), `_access` (queue policies and the producers' managed policy),
+`_consumer` (log group, role, code, dependency layer, function and SQS trigger) and `_outputs`.
+"""
 
 import hashlib
 import json
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -23,14 +29,17 @@ PRODUCER_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttribute
 # ARNs: they can only be granted on "*", so exactly these two are, and nothing else is.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 # A function in a VPC: Lambda manages its network interfaces as the execution role; granted
-# only with consumer.network.aws. EC2's Describe* actions support no resource ARNs ("*" only);
-# the others are scoped to interfaces in the given subnets and security groups.
+# only with consumer.network.aws, the actions of AWSLambdaVPCAccessExecutionRole (v3). EC2's
+# Describe* actions support no resource ARNs ("*" only); the others are scoped to interfaces in
+# the given subnets and security groups. The deployer, not the role, needs
+# ec2:DescribeSecurityGroups, DescribeSubnets and DescribeVpcs (Lambda checks them on create).
 VPC_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
 VPC_INTERFACE_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
 
 
-class AwsQueueArgs(CloudQueueArgs, total=False):
-    """Args of AwsQueue: the cloudqueue spec without `clouds`."""
+AwsQueueArgs = CloudQueueArgs
+"""Args of AwsQueue: the cloudqueue spec without `clouds`. CloudQueueArgs itself, not a subclass: the
+schema analyzer reads field descriptions only from the class statement that declares them."""
 
 
 class _Lookups:
@@ -42,6 +51,10 @@ class _Lookups:
         partition = aws.get_partition_output(opts=opts)
         self.dns_suffix = partition.dns_suffix
         self.partition = partition.partition
+
+    def via(self, service: str) -> pulumi.Output[str]:
+        """The `kms:ViaService` value of an AWS service in this region."""
+        return pulumi.Output.concat(service, ".", self.region, ".", self.dns_suffix)
 
 
 def _program_lookups(provider: Optional[pulumi.ProviderResource]) -> _Lookups:
@@ -58,6 +71,29 @@ def _program_account(provider: Optional[pulumi.ProviderResource]) -> pulumi.Outp
 
 def _policy(*statements: dict) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one AwsQueue reads."""
+
+    name: str
+    spec: QueueSpec
+    tags: dict[str, Any]
+    key_arn: Optional[pulumi.Input[str]]
+    """The queue's KMS key (a string, or an Output known only at deploy time); None: SQS-managed keys."""
+    network: Optional[Mapping[str, Any]]
+    lookups: Optional[_Lookups]
+    """Region, DNS suffix and partition: looked up only when a key or a network needs them."""
+    provider: Optional[pulumi.ProviderResource]
+    data: pulumi.ResourceOptions
+    """Options of the queues: they hold data, so they inherit the component's `protect`."""
+    stateless: pulumi.ResourceOptions
+    """Options of everything else: recreated from code, and protecting it would block ordinary replacements."""
+
+
+# Annotations naming SDK modules the import does not otherwise load (iam, cloudwatch) are quoted:
+# evaluating them would load those modules for every program that only imports cloudqueue.
 
 
 class AwsQueue(pulumi.ComponentResource):
@@ -81,29 +117,47 @@ class AwsQueue(pulumi.ComponentResource):
         # from Queue, which has already validated it against every targeted cloud.
         spec = args if isinstance(args, QueueSpec) else validate(name, args, clouds=("aws",))
         super().__init__("cloudqueue:index:AwsQueue", name, {}, opts)
+        ctx = self._context(name, spec)
+        queue, dead_letter = self._queues(ctx)
+        producer_policy = self._access(ctx, queue, dead_letter)
+        function = self._consumer(ctx, queue)
+        self._outputs(queue, dead_letter, function, producer_policy)
 
-        # Queues hold data: they inherit the component's `protect`. Everything else can be
-        # recreated from code, and protecting it would block ordinary replacements.
-        data = pulumi.ResourceOptions(parent=self)
-        stateless = pulumi.ResourceOptions(parent=self, protect=False)
-        tags = {**spec.tags, "cloudqueue:queue": spec.name}
+    def _context(self, name: str, spec: QueueSpec) -> _Context:
+        """What every step reads: the spec, tags, key, network, lookups and the children's options."""
+        provider = self.get_provider("aws::")
         key_arn = spec.encryption_keys.get("aws")
         network = spec.consumer.network.get("aws")
-        lookups = _program_lookups(self.get_provider("aws::")) if key_arn or network else None
+        # `is not None`, not truthiness: a key may be an Output, which stands for a key all the same.
+        lookups = _program_lookups(provider) if key_arn is not None or network else None
+        return _Context(
+            name=name,
+            spec=spec,
+            tags={**spec.tags, "cloudqueue:queue": spec.name},
+            key_arn=key_arn,
+            network=network,
+            lookups=lookups,
+            provider=provider,
+            data=pulumi.ResourceOptions(parent=self),
+            stateless=pulumi.ResourceOptions(parent=self, protect=False),
+        )
+
+    def _queues(self, ctx: _Context) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+        """The queue and its dead-letter queue, with the redrive between them: (queue, dead letter)."""
+        spec, name = ctx.spec, ctx.name
         encryption: dict[str, Any] = (
-            {"kms_master_key_id": key_arn, "kms_data_key_reuse_period_seconds": KMS_DATA_KEY_REUSE_SECONDS}
-            if key_arn
+            {"kms_master_key_id": ctx.key_arn, "kms_data_key_reuse_period_seconds": KMS_DATA_KEY_REUSE_SECONDS}
+            if ctx.key_arn is not None
             else {"sqs_managed_sse_enabled": True}
         )
         fifo: dict[str, Any] = {"fifo_queue": True} if spec.fifo else {}
-
         dead_letter = aws.sqs.Queue(
             f"{name}-dead-letter",
             message_retention_seconds=spec.dead_letter_retention_seconds,
-            tags=tags,
+            tags=ctx.tags,
             **fifo,
             **encryption,
-            opts=data,
+            opts=ctx.data,
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -114,52 +168,37 @@ class AwsQueue(pulumi.ComponentResource):
             redrive_policy=pulumi.Output.json_dumps(
                 {"deadLetterTargetArn": dead_letter.arn, "maxReceiveCount": spec.max_delivery_attempts}
             ),
-            tags=tags,
+            tags=ctx.tags,
             # Producers need not send a deduplication id; an explicit one still wins.
             **({**fifo, "content_based_deduplication": True} if spec.fifo else {}),
             **encryption,
-            opts=data,
+            opts=ctx.data,
         )
         aws.sqs.RedriveAllowPolicy(
             f"{name}-dead-letter-redrive-allow",
             queue_url=dead_letter.url,
             redrive_allow_policy=pulumi.Output.json_dumps({"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}),
-            opts=stateless,
+            opts=ctx.stateless,
         )
-        for role, target, grants in (("queue", queue, spec.producers.get("aws", ())), ("dead-letter", dead_letter, ())):
-            aws.sqs.QueuePolicy(f"{name}-{role}-policy", queue_url=target.url, policy=self._queue_policy(target.arn, grants), opts=stateless)
+        return queue, dead_letter
 
-        kms_via_sqs = {"StringEquals": {"kms:ViaService": self._via(lookups, "sqs")}} if lookups and key_arn else None
-        producer_statements = [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": PRODUCER_ACTIONS, "Resource": queue.arn}]
-        if key_arn:
-            producer_statements.append(
-                {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn, "Condition": kms_via_sqs}
+    def _access(self, ctx: _Context, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue) -> "aws.iam.Policy":
+        """Both queues' resource policies, and the managed policy producers attach: returns the latter."""
+        name = ctx.name
+        for role, target, grants in (("queue", queue, ctx.spec.producers.get("aws", ())), ("dead-letter", dead_letter, ())):
+            aws.sqs.QueuePolicy(f"{name}-{role}-policy", queue_url=target.url, policy=self._queue_policy(target.arn, grants), opts=ctx.stateless)
+        statements = [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": PRODUCER_ACTIONS, "Resource": queue.arn}]
+        if ctx.key_arn is not None and ctx.lookups:
+            kms_via_sqs = {"StringEquals": {"kms:ViaService": ctx.lookups.via("sqs")}}
+            statements.append(
+                {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": ctx.key_arn, "Condition": kms_via_sqs}
             )
-        producer_policy = aws.iam.Policy(
+        return aws.iam.Policy(
             f"{name}-producer-policy",
-            description=f"Send messages to the cloudqueue queue {spec.name} only.",
-            policy=_policy(*producer_statements),
-            tags=tags,
-            opts=stateless,
-        )
-
-        function = self._consumer(name, spec, queue, tags, key_arn, lookups, stateless)
-
-        self.queue_url = queue.url
-        self.queue_arn = queue.arn
-        self.dlq_url = dead_letter.url
-        self.dlq_arn = dead_letter.arn
-        self.function_name = function.name
-        self.producer_policy_arn = producer_policy.arn
-        self.register_outputs(
-            {
-                "queue_url": self.queue_url,
-                "queue_arn": self.queue_arn,
-                "dlq_url": self.dlq_url,
-                "dlq_arn": self.dlq_arn,
-                "function_name": self.function_name,
-                "producer_policy_arn": self.producer_policy_arn,
-            }
+            description=f"Send messages to the cloudqueue queue {ctx.spec.name} only.",
+            policy=_policy(*statements),
+            tags=ctx.tags,
+            opts=ctx.stateless,
         )
 
     @staticmethod
@@ -187,82 +226,20 @@ class AwsQueue(pulumi.ComponentResource):
             )
         return _policy(*statements)
 
-    @staticmethod
-    def _via(lookups: "_Lookups", service: str) -> pulumi.Output[str]:
-        return pulumi.Output.concat(service, ".", lookups.region, ".", lookups.dns_suffix)
-
-    def _consumer(
-        self,
-        name: str,
-        spec: QueueSpec,
-        queue: aws.sqs.Queue,
-        tags: dict,
-        key_arn: Optional[str],
-        lookups: Optional["_Lookups"],
-        stateless: pulumi.ResourceOptions,
-    ) -> aws.lambda_.Function:
-        consumer = spec.consumer
+    def _consumer(self, ctx: _Context, queue: aws.sqs.Queue) -> aws.lambda_.Function:
+        """The Lambda consumer: log group, role, code and dependency layer, the function and its SQS trigger."""
+        spec, name, consumer = ctx.spec, ctx.name, ctx.spec.consumer
         # The queue's key also encrypts the consumer's logs (CKV_AWS_158); the key policy must
         # let CloudWatch Logs use it (README, "Customer-managed keys").
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-consumer-logs", retention_in_days=LOG_RETENTION_DAYS, kms_key_id=key_arn, tags=tags, opts=stateless
+            f"{name}-consumer-logs", retention_in_days=LOG_RETENTION_DAYS, kms_key_id=ctx.key_arn, tags=ctx.tags, opts=ctx.stateless
         )
-        role = aws.iam.Role(
-            f"{name}-consumer-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-                }
-            ),
-            tags=tags,
-            opts=stateless,
-        )
-        statements: list[dict] = [
-            {"Sid": "ConsumeThisQueue", "Effect": "Allow", "Action": CONSUMER_ACTIONS, "Resource": queue.arn},
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": pulumi.Output.concat(log_group.arn, ":*"),
-            },
-        ]
-        if key_arn and lookups:
-            # Messages (through SQS) and the function's environment (through Lambda) only.
-            via = [self._via(lookups, "sqs"), self._via(lookups, "lambda")]
-            statements.append({"Sid": "DecryptWithQueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn, "Condition": {"StringEquals": {"kms:ViaService": via}}})
-        if consumer.tracing:
-            statements.append({"Sid": "WriteTraces", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
-        network = consumer.network.get("aws")
-        if network and lookups:
-            ec2 = pulumi.Output.concat("arn:", lookups.partition, ":ec2:", lookups.region, ":", _program_account(self.get_provider("aws::")), ":")
-            scoped = [pulumi.Output.concat(ec2, "network-interface/*")]
-            scoped += [pulumi.Output.concat(ec2, "subnet/", subnet) for subnet in network["subnet_ids"]]
-            scoped += [pulumi.Output.concat(ec2, "security-group/", group) for group in network["security_group_ids"]]
-            statements.append({"Sid": "DescribeVpc", "Effect": "Allow", "Action": VPC_DESCRIBE_ACTIONS, "Resource": "*"})
-            statements.append({"Sid": "ManageInterfacesInTheseSubnets", "Effect": "Allow", "Action": VPC_INTERFACE_ACTIONS, "Resource": scoped})
-        role_policy = aws.iam.RolePolicy(f"{name}-consumer-policy", role=role.id, policy=_policy(*statements), opts=stateless)
-
+        role, role_policy = self._consumer_role(ctx, queue, log_group)
         package = artifact.build(consumer.code_path)
-        # Requirements go into a layer built for Lambda's platform: a code-only change then
-        # re-uploads only the small function zip (see README).
-        dependencies = artifact.build_layer(consumer.code_path, artifact.lambda_platform(consumer.runtime, LAMBDA_ARCHITECTURE))
-        layers = []
-        if dependencies is not None:
-            layer = aws.lambda_.LayerVersion(
-                f"{name}-dependencies",
-                # Layer names are per account and region: unique per project, stack and queue.
-                layer_name=f"{name[:80]}-deps-{hashlib.sha256(f'{pulumi.get_project()}/{pulumi.get_stack()}/{name}'.encode()).hexdigest()[:8]}",
-                code=pulumi.FileArchive(str(dependencies.path)),
-                source_code_hash=dependencies.sha256_base64,
-                compatible_runtimes=[consumer.runtime],
-                compatible_architectures=[LAMBDA_ARCHITECTURE],
-                description=f"Python requirements of the cloudqueue consumer {spec.name}",
-                opts=stateless,
-            )
-            layers = [layer.arn]
+        layers = self._dependencies(ctx)
         # Lambda and the event source mapping check the role's permissions on create.
-        after_policy = pulumi.ResourceOptions.merge(stateless, pulumi.ResourceOptions(depends_on=[role_policy]))
+        after_policy = pulumi.ResourceOptions.merge(ctx.stateless, pulumi.ResourceOptions(depends_on=[role_policy]))
+        network = ctx.network
         function = aws.lambda_.Function(
             f"{name}-consumer",
             role=role.arn,
@@ -275,12 +252,12 @@ class AwsQueue(pulumi.ComponentResource):
             timeout=consumer.timeout_seconds,
             environment={"variables": spec.function_environment()},
             # The queue's key encrypts the environment at rest too (CKV_AWS_173).
-            kms_key_arn=key_arn,
+            kms_key_arn=ctx.key_arn,
             tracing_config={"mode": "Active" if consumer.tracing else "PassThrough"},  # CKV_AWS_50
             vpc_config={"subnet_ids": network["subnet_ids"], "security_group_ids": network["security_group_ids"]} if network else None,
             layers=layers,
             logging_config={"log_format": "Text", "log_group": log_group.name},
-            tags=tags,
+            tags=ctx.tags,
             opts=after_policy,
         )
         aws.lambda_.EventSourceMapping(
@@ -294,7 +271,90 @@ class AwsQueue(pulumi.ComponentResource):
             # Maximum concurrency, not reserved concurrency: throttled invokes then stay in the
             # queue instead of burning receive counts and landing in the DLQ.
             scaling_config={"maximum_concurrency": consumer.max_concurrency},
-            tags=tags,
+            tags=ctx.tags,
             opts=after_policy,
         )
         return function
+
+    def _consumer_role(self, ctx: _Context, queue: aws.sqs.Queue, log_group: "aws.cloudwatch.LogGroup") -> "tuple[aws.iam.Role, aws.iam.RolePolicy]":
+        """The function's execution role and its one inline policy: (role, policy)."""
+        role = aws.iam.Role(
+            f"{ctx.name}-consumer-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+                }
+            ),
+            tags=ctx.tags,
+            opts=ctx.stateless,
+        )
+        statements: list[dict] = [
+            {"Sid": "ConsumeThisQueue", "Effect": "Allow", "Action": CONSUMER_ACTIONS, "Resource": queue.arn},
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": pulumi.Output.concat(log_group.arn, ":*"),
+            },
+        ]
+        lookups = ctx.lookups
+        if ctx.key_arn is not None and lookups:
+            # Messages (through SQS) and the function's environment (through Lambda) only.
+            via = [lookups.via("sqs"), lookups.via("lambda")]
+            statements.append({"Sid": "DecryptWithQueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ctx.key_arn, "Condition": {"StringEquals": {"kms:ViaService": via}}})
+        if ctx.spec.consumer.tracing:
+            statements.append({"Sid": "WriteTraces", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
+        if ctx.network and lookups:
+            ec2 = pulumi.Output.concat("arn:", lookups.partition, ":ec2:", lookups.region, ":")
+            # Lambda creates the interfaces in the function's own account. A subnet or security group
+            # shared from another account (VPC sharing) carries its owner's account in its ARN, so
+            # those match any account: their ids are unique, and Lambda uses only the ones named here.
+            scoped = [pulumi.Output.concat(ec2, _program_account(ctx.provider), ":network-interface/*")]
+            scoped += [pulumi.Output.concat(ec2, "*:subnet/", subnet) for subnet in ctx.network["subnet_ids"]]
+            scoped += [pulumi.Output.concat(ec2, "*:security-group/", group) for group in ctx.network["security_group_ids"]]
+            statements.append({"Sid": "DescribeVpc", "Effect": "Allow", "Action": VPC_DESCRIBE_ACTIONS, "Resource": "*"})
+            statements.append({"Sid": "ManageInterfacesInTheseSubnets", "Effect": "Allow", "Action": VPC_INTERFACE_ACTIONS, "Resource": scoped})
+        role_policy = aws.iam.RolePolicy(f"{ctx.name}-consumer-policy", role=role.id, policy=_policy(*statements), opts=ctx.stateless)
+        return role, role_policy
+
+    def _dependencies(self, ctx: _Context) -> list[pulumi.Output[str]]:
+        """The consumer's requirements as a layer built for Lambda's platform (none without requirements): its ARN, as `layers`.
+
+        A code-only change then re-uploads only the small function zip (see README).
+        """
+        consumer, name = ctx.spec.consumer, ctx.name
+        dependencies = artifact.build_layer(consumer.code_path, artifact.lambda_platform(consumer.runtime, LAMBDA_ARCHITECTURE))
+        if dependencies is None:
+            return []
+        layer = aws.lambda_.LayerVersion(
+            f"{name}-dependencies",
+            # Layer names are per account and region: unique per project, stack and queue.
+            layer_name=f"{name[:80]}-deps-{hashlib.sha256(f'{pulumi.get_project()}/{pulumi.get_stack()}/{name}'.encode()).hexdigest()[:8]}",
+            code=pulumi.FileArchive(str(dependencies.path)),
+            source_code_hash=dependencies.sha256_base64,
+            compatible_runtimes=[consumer.runtime],
+            compatible_architectures=[LAMBDA_ARCHITECTURE],
+            description=f"Python requirements of the cloudqueue consumer {ctx.spec.name}",
+            opts=ctx.stateless,
+        )
+        return [layer.arn]
+
+    def _outputs(self, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue, function: aws.lambda_.Function, producer_policy: "aws.iam.Policy") -> None:
+        """Set the output attributes, then register them: the last thing the component does."""
+        self.queue_url = queue.url
+        self.queue_arn = queue.arn
+        self.dlq_url = dead_letter.url
+        self.dlq_arn = dead_letter.arn
+        self.function_name = function.name
+        self.producer_policy_arn = producer_policy.arn
+        self.register_outputs(
+            {
+                "queue_url": self.queue_url,
+                "queue_arn": self.queue_arn,
+                "dlq_url": self.dlq_url,
+                "dlq_arn": self.dlq_arn,
+                "function_name": self.function_name,
+                "producer_policy_arn": self.producer_policy_arn,
+            }
+        )

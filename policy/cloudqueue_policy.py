@@ -244,8 +244,15 @@ def check_function_app_managed_identity(props: Any) -> Optional[str]:
     return None
 
 
+def _flex_consumption(props: Any) -> bool:
+    # functionAppConfig exists on Flex Consumption sites only, and ARM requires it there on create.
+    return "functionAppConfig" in props
+
+
 def check_function_app_client_certificates(props: Any) -> Optional[str]:
-    if _function_app(props) and not (props.get("clientCertEnabled") is True and props.get("clientCertMode") == "Required"):
+    # Flex Consumption supports no platform certificate features (its "Considerations"), so the
+    # rule holds for the other plans, where a Function App can serve callers.
+    if _function_app(props) and not _flex_consumption(props) and not (props.get("clientCertEnabled") is True and props.get("clientCertMode") == "Required"):
         return "Function App main site accepts callers without a client certificate: set clientCertEnabled: true, clientCertMode: Required (CKV_AZURE_17)."
     return None
 
@@ -501,7 +508,7 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="function-app-client-certificates",
-        description="Function Apps require client certificates on their main site (Checkov CKV_AZURE_17).",
+        description="Function Apps outside Flex Consumption require client certificates on their main site (Checkov CKV_AZURE_17).",
         enforcement_level=MANDATORY,
         validate=_on(WEB_APP, check_function_app_client_certificates),
     ),

@@ -3,7 +3,7 @@
 Lives here, not at the repository root, where __main__.py is the stack's own Pulumi program.
 """
 
-from cloudqueue.provider import serve
+from cloudqueue.tools.provider import serve
 
 if __name__ == "__main__":
     serve()

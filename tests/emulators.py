@@ -7,20 +7,28 @@ reappear when their visibility timeout runs out, as SQS does.
 - Service Bus peek-lock with maxDeliveryCount (`ServiceBusQueue`), handing over the
   `ServiceBusMessage` objects the Python worker builds.
 - Pub/Sub push with a dead-letter policy (`PushSubscription`), posting real push envelopes.
+- Overload, on a simulated clock: Lambda's mapping capped by maximumConcurrency
+  (`ConcurrencyLimitedMapping`), the Functions host pulling into free call slots (`FunctionsHost`),
+  and Pub/Sub pushing into a Cloud Run service capped at max instances (`CappedPushSubscription`).
 """
 
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import json
 import time
 import uuid
-from typing import Callable
+from collections import Counter, deque
+from functools import partial
+from typing import Callable, Optional
 
 from azure.functions.servicebus import ServiceBusMessage
 
 from cloudqueue_runtime import aws
-from components.local import lambda_record
+from components.tools.local import lambda_record
+from components.spec import CLOUD_RUN_PENDING_SECONDS
 
 REGION = "us-east-1"
 SUBSCRIPTION = "projects/cloudqueue-dev/subscriptions/orders-gcp-subscription-04154db"
@@ -256,3 +264,233 @@ class PushSubscription:
                 self.acked.append(message_id)
                 return
         self.dead_lettered.append((message_id, data, attempt))
+
+
+# --- Overload: consumers capped at a fixed concurrency, on a simulated clock ----------------
+
+
+
+def retry_delay(attempt: int, minimum: float, maximum: float) -> float:
+    """Pub/Sub's retry delay after the `attempt`-th failed delivery: "exponential based on provided minimum and
+    maximum backoffs", best effort (RetryPolicy, pubsub.proto); doubling from the minimum is assumed."""
+    return min(maximum, minimum * 2 ** (attempt - 1))
+
+
+class SimLoop:
+    """A discrete-event clock: actions run in time order, nothing sleeps, and the run is bounded."""
+
+    def __init__(self, max_events: int = 200_000):
+        self.now, self.max_events = 0.0, max_events
+        self._events: list = []
+        self._order = itertools.count()
+
+    def at(self, when: float, rank: int, action: Callable[[], None]) -> None:
+        """Run `action` at `when`; at one instant lower ranks run first (a finish frees its slot before a wait expires)."""
+        heapq.heappush(self._events, (when, rank, next(self._order), action))
+
+    def run(self) -> None:
+        for _ in range(self.max_events):
+            if not self._events:
+                return
+            self.now, _, _, action = heapq.heappop(self._events)
+            action()
+        raise RuntimeError(f"simulation still running after {self.max_events} events")
+
+
+class ConcurrencyLimitedMapping(EventSourceMapping):
+    """Lambda's SQS event source mapping with scalingConfig.maximumConcurrency, on `SqsClock`.
+
+    At most `maximum_concurrency` batches are in flight and the mapping receives only when one of
+    them is free, so a message waiting for capacity stays visible in the queue and its receive
+    count does not move. A batch runs in one invocation, `handler_seconds` per record, and is
+    settled when it ends, as ReportBatchItemFailures does.
+    """
+
+    def __init__(self, sqs, queue_url: str, batch_size: int, maximum_concurrency: int, handler_seconds: float, clock: SqsClock, handler: Callable = aws.handler):
+        super().__init__(sqs, queue_url, batch_size, handler, clock)
+        self.maximum_concurrency, self.handler_seconds = maximum_concurrency, handler_seconds
+        self.most_in_flight = 0
+
+    def drain(self, max_batches: int = 10_000) -> None:
+        in_flight: list[tuple[float, int, list[dict], set[str]]] = []
+        order = itertools.count()
+        for _ in range(max_batches):
+            self._expire_in_flight()
+            while len(in_flight) < self.maximum_concurrency and (records := self.receive(self.batch_size)):
+                self.batches += 1
+                for record in records:
+                    self.receives[record["messageId"]] = self.receives.get(record["messageId"], 0) + 1
+                try:
+                    failed = {item["itemIdentifier"] for item in self.handler({"Records": records}, None)["batchItemFailures"]}
+                except Exception:
+                    failed = {record["messageId"] for record in records}
+                heapq.heappush(in_flight, (self.clock.now + len(records) * self.handler_seconds, next(order), records, failed))
+                self.most_in_flight = max(self.most_in_flight, len(in_flight))
+            if in_flight:
+                ends, _, records, failed = heapq.heappop(in_flight)
+                self.clock.advance(max(0.0, ends - self.clock.now))
+                self.settle(records, failed, reappear_now=False)
+                continue
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            if attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+                return
+            self.clock.advance(self.visibility + 0.001)  # only failures are left, invisible: let them time out
+        raise RuntimeError(f"queue {self.queue_url} not drained in {max_batches} batches")
+
+
+class FunctionsHost:
+    """The Functions host's Service Bus trigger on `instances` x `calls` concurrent calls, on a simulated clock.
+
+    With prefetchCount 0 the host receives (locks, so counts a delivery) a message only into a free
+    call slot: a message waiting for capacity stays in the queue with its delivery count unchanged.
+    With `prefetch` > 0 each instance also locks up to that many messages ahead; their locks run
+    without renewal, and one that expires before a slot takes the message goes back with its
+    delivery count raised ("The delivery count is increased when a message is received in PeekLock
+    mode and didn't complete the message before the message lock expired", QueueProperties.MaxDeliveryCount).
+    """
+
+    def __init__(self, queue: ServiceBusQueue, instances: int, calls: int, handler_seconds: float, lock_seconds: float, prefetch: int = 0):
+        self.queue, self.handler_seconds, self.lock_seconds, self.prefetch = queue, handler_seconds, lock_seconds, prefetch
+        self.free = [calls] * instances
+        self.buffers: list[deque] = [deque() for _ in range(instances)]
+        self.loop, self.trigger, self.capacity, self.most_busy = SimLoop(), None, instances * calls, 0
+
+    def run(self, trigger: Callable) -> None:
+        self.trigger = trigger
+        self._fill()
+        self.loop.run()
+
+    def _receive(self) -> Optional[list]:
+        if not self.queue.active:
+            return None
+        message_id, body, count = self.queue.active.pop(0)
+        return [message_id, body, count + 1]  # a peek-lock receive is a delivery
+
+    def _fill(self) -> None:
+        for instance, buffer in enumerate(self.buffers):
+            while self.free[instance] and (message := buffer.popleft() if buffer else self._receive()):
+                self._start(instance, message)
+            while len(buffer) < self.prefetch and (message := self._receive()):
+                buffer.append(message)
+                self.loop.at(self.loop.now + self.lock_seconds, 1, partial(self._lock_expired, instance, message))
+
+    def _start(self, instance: int, message: list) -> None:
+        self.free[instance] -= 1
+        self.most_busy = max(self.most_busy, self.capacity - sum(self.free))
+        message_id, body, count = message
+        try:
+            self.trigger(service_bus_message(body, delivery_count=count, message_id=message_id))
+            completed = True
+        except Exception:
+            completed = False
+        self.loop.at(self.loop.now + self.handler_seconds, 0, partial(self._finish, instance, message, completed))
+
+    def _finish(self, instance: int, message: list, completed: bool) -> None:
+        self.free[instance] += 1
+        if completed:
+            self.queue.completed.append(message[0])
+            self._fill()
+        else:
+            self._release(message)
+
+    def _lock_expired(self, instance: int, message: list) -> None:
+        if message in self.buffers[instance]:
+            self.buffers[instance].remove(message)
+            self._release(message)
+
+    def _release(self, message: list) -> None:
+        """Abandoned or lock lost: back to the queue, or to $DeadLetterQueue once maxDeliveryCount is used up."""
+        (self.queue.dead_letter if message[2] >= self.queue.max_delivery_count else self.queue.active).append(tuple(message))
+        self._fill()
+
+
+class CappedPushSubscription(PushSubscription):
+    """Pub/Sub push to a Cloud Run service capped at `instances` x `per_instance` requests, on a simulated clock.
+
+    Cloud Run holds a request that finds every instance busy for up to `pending_seconds`, then
+    refuses it with 429 before it reaches the function. Pub/Sub takes any non-2xx answer as a
+    negative acknowledgement, and DeadLetterPolicy counts "1 + (the sum of number of NACKs and
+    number of times the acknowledgement deadline has been exceeded)" (pubsub.proto): a refusal is a
+    delivery attempt. The next push of a message waits the retry policy's delay; after
+    `max_delivery_attempts` the message is dead-lettered. `push_window` None pushes every message
+    when it is due (the worst case); a number models Pub/Sub's slow-start push window ("increases
+    on any successful delivery and decreases on any failure", cloud.google.com/pubsub/docs/push)
+    with this model's own constants: that start, +1 per ack, halved per nack.
+    """
+
+    def __init__(
+        self,
+        client,
+        max_delivery_attempts: int,
+        minimum_backoff: float,
+        maximum_backoff: float,
+        instances: int,
+        per_instance: int,
+        handler_seconds: float,
+        pending_seconds: float = CLOUD_RUN_PENDING_SECONDS,
+        push_window: Optional[int] = None,
+    ):
+        super().__init__(client, max_delivery_attempts)
+        self.minimum_backoff, self.maximum_backoff = minimum_backoff, maximum_backoff
+        self.free = self.capacity = instances * per_instance
+        self.handler_seconds, self.pending_seconds, self.window = handler_seconds, pending_seconds, push_window
+        self.loop = SimLoop()
+        self.pending: deque = deque()  # requests Cloud Run holds for a free instance
+        self.waiting: deque = deque()  # pushes the window holds back: not yet delivered, not counted
+        self.outstanding = self.refused = 0
+        self.runs: Counter = Counter()  # function runs per message id
+
+    def burst(self, bodies: list[bytes], published_at: Optional[list[float]] = None) -> None:
+        """Publish `bodies` (all at 0 s, or at `published_at`) and deliver until each is acked or dead-lettered."""
+        for data, when in zip(bodies, published_at or [0.0] * len(bodies)):
+            self.loop.at(when, 2, partial(self._push, str(uuid.uuid4().int)[:16], data, 1))
+        self.loop.run()
+
+    def _push(self, message_id: str, data: bytes, attempt: int) -> None:
+        if self.window is not None and self.outstanding >= self.window:
+            self.waiting.append((message_id, data, attempt))
+            return
+        self.outstanding += 1
+        if self.free:
+            self._start(message_id, data, attempt)
+            return
+        request = [message_id, data, attempt, True]  # True while Cloud Run still holds it
+        self.pending.append(request)
+        self.loop.at(self.loop.now + self.pending_seconds, 1, partial(self._refuse, request))
+
+    def _start(self, message_id: str, data: bytes, attempt: int) -> None:
+        self.free -= 1
+        self.runs[message_id] += 1
+        status = self.client.post("/", json=envelope(data, attempt, message_id=message_id)).status_code
+        self.loop.at(self.loop.now + self.handler_seconds, 0, partial(self._finish, message_id, data, attempt, status))
+
+    def _finish(self, message_id: str, data: bytes, attempt: int, status: int) -> None:
+        self.free += 1
+        while self.free and self.pending:  # a held request takes the instance before any new push
+            request = self.pending.popleft()
+            request[3] = False
+            self._start(*request[:3])
+        self._answered(message_id, data, attempt, 200 <= status < 300)
+
+    def _refuse(self, request: list) -> None:
+        if request[3]:  # no instance freed up in time: 429, and the function never saw it
+            request[3] = False
+            self.pending.remove(request)
+            self.refused += 1
+            self._answered(*request[:3], False)
+
+    def _answered(self, message_id: str, data: bytes, attempt: int, acked: bool) -> None:
+        self.outstanding -= 1
+        if acked:
+            self.acked.append(message_id)
+        elif attempt >= self.max_delivery_attempts:
+            self.dead_lettered.append((message_id, data, attempt))
+        else:
+            delay = retry_delay(attempt, self.minimum_backoff, self.maximum_backoff)
+            self.loop.at(self.loop.now + delay, 2, partial(self._push, message_id, data, attempt + 1))
+        if self.window is not None:
+            self.window = self.window + 1 if acked else max(1, self.window // 2)
+            while self.waiting and self.outstanding < self.window:
+                self._push(*self.waiting.popleft())

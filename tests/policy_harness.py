@@ -1,12 +1,12 @@
-"""The policy runner (components/policy_check.py) with this repository's pack, as the tests use it."""
+"""The policy runner (components/tools/policy_check.py) with this repository's pack, as the tests use it."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 import cloudqueue_policy
-from components import policy_check
-from components.policy_check import UNKNOWN, Violation, mandatory  # noqa: F401 - re-exported for the tests
+from components.tools import policy_check
+from components.tools.policy_check import UNKNOWN, Violation, mandatory  # noqa: F401 - re-exported for the tests
 
 
 class Analyzer(policy_check.Analyzer):

@@ -1,6 +1,6 @@
 """The realistic mocks, as the tests use them.
 
-The mocks ship in the package (`components/mocks.py`) because `cloudqueue plan` runs stacks on
+The mocks ship in the package (`components/tools/mocks.py`) because `cloudqueue plan` runs stacks on
 them; this module adds what only the tests need: the repository root and its stack files.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.cli import read_stack_config
-from components.mocks import *  # noqa: F401,F403 - the mocks' names, for the tests
-from components.mocks import Engine, flatten_config
-from components.plan import run_stack_program
+from components.tools.cli import read_stack_config
+from components.tools.mocks import *  # noqa: F401,F403 - the mocks' names, for the tests
+from components.tools.mocks import Engine, flatten_config
+from components.tools.plan import run_stack_program
 from security.scan import STACK_FILES  # where each stack's file is: the scan's every-option-on stack is not at the top level
 
 REPO = Path(__file__).resolve().parent.parent

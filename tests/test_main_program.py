@@ -72,6 +72,7 @@ def test_azure_and_gcp_shared_pieces_are_created_once_per_stack():
         "azure-native:authorization:getClientConfig",
         "gcp:organizations/getClientConfig:getClientConfig",
         "gcp:organizations/getProject:getProject",
+        "gcp:storage/getProjectServiceAccount:getProjectServiceAccount",
     ]
 
 

@@ -1,4 +1,4 @@
-"""The instruction counts `make bench` prints come from callgrind's dumps, one per measured run."""
+"""The instruction counts `make bench-instructions` prints come from callgrind's dumps, one per measured run."""
 
 from __future__ import annotations
 
@@ -59,22 +59,22 @@ def test_count_runs_python_under_callgrind_with_a_fixed_hash_seed(monkeypatch):
 
 
 def test_the_plans_counted_run_and_the_raw_programs_register_the_same_resources():
-    import bench
+    import workloads
 
     sides = instructions._sides("plan", [2])
     planned = sides["component"](2)()
     sides["raw"](2)()  # the counted raw run works as prepared
-    _, by_hand = bench.timed_run(lambda: bench.raw_all_clouds()(2), preview=True)
+    _, by_hand = workloads.timed_run(lambda: workloads.raw_all_clouds()(2), preview=True)
 
-    assert planned.resource_count == by_hand == 2 * (12 + 10 + 13) + 5 + 6  # per queue on AWS, Azure, GCP; shared on Azure, GCP
+    assert planned.resource_count == by_hand == 2 * (12 + 10 + 14) + 5 + 9  # per queue on AWS, Azure, GCP; shared on Azure, GCP
 
 
 def test_a_failed_valgrind_job_leaves_the_bench_running_and_says_why(monkeypatch):
-    import bench
+    import overhead
 
     def failing(target, counts):
         raise subprocess.CalledProcessError(1, ["valgrind"], "", "==1== fatal error: out of memory\n")
 
     monkeypatch.setattr(instructions, "unavailable", lambda: None)
     monkeypatch.setattr(instructions, "count", failing)
-    assert bench.instruction_counts((1,), (1,)) == ({}, "not counted: ==1== fatal error: out of memory")
+    assert overhead.instruction_counts((1,), (1,)) == ({}, "not counted: ==1== fatal error: out of memory")

@@ -114,7 +114,9 @@ def test_no_iam_statement_uses_a_wildcard_action_or_resource_beyond_the_x_ray_wr
         if resources == ["*"]:
             assert tuple(actions) in (XRAY[0], tuple(VPC_DESCRIBE_ACTIONS)), statement
         else:
-            assert all("*" not in resource or resource in (log_streams, f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*") for resource in resources), statement
+            # Shared subnets and groups match any owner account, for the named ids only.
+            named = ("arn:aws:ec2:us-east-1:*:subnet/subnet-0123456789abcdef0", "arn:aws:ec2:us-east-1:*:security-group/sg-0123456789abcdef0")
+            assert all("*" not in resource or resource in (log_streams, f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*", *named) for resource in resources), statement
         checked += 1
     assert checked == 8
 
@@ -140,13 +142,52 @@ def test_network_puts_the_function_in_the_vpc_and_grants_interface_management_on
     build(engine, base_spec, consumer={**base_spec["consumer"], "network": network})
     assert engine.one(FUNCTION).inputs["vpcConfig"] == {"subnetIds": network["aws"]["subnet_ids"], "securityGroupIds": network["aws"]["security_group_ids"]}
     vpc = {tuple(s["Action"]): s["Resource"] for s in statements(engine.policy(engine.one(ROLE_POLICY))) if s["Action"][0].startswith("ec2:")}
-    ec2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}:"
+    ec2 = f"arn:aws:ec2:{REGION}:"
     assert vpc == {
         tuple(VPC_DESCRIBE_ACTIONS): "*",  # Describe* supports no resource ARN
-        tuple(VPC_INTERFACE_ACTIONS): [f"{ec2}network-interface/*", f"{ec2}subnet/subnet-0123456789abcdef0", f"{ec2}subnet/subnet-0fedcba9876543210", f"{ec2}security-group/sg-0123456789abcdef0"],
+        tuple(VPC_INTERFACE_ACTIONS): [
+            f"{ec2}{ACCOUNT}:network-interface/*",  # Lambda creates the interfaces in the function's account
+            f"{ec2}*:subnet/subnet-0123456789abcdef0",  # any owner: a subnet may be shared from another account
+            f"{ec2}*:subnet/subnet-0fedcba9876543210",
+            f"{ec2}*:security-group/sg-0123456789abcdef0",
+        ],
     }
     # Lambda checks the interface permissions when it creates the function.
     assert engine.one(ROLE_POLICY).urn in engine.one(FUNCTION).dependencies
+
+
+def _allows(patterns: list[str], arn: str) -> bool:
+    """IAM's ARN matching for Resource: `*` spans any characters, segment by segment."""
+    import fnmatch
+
+    return any(len(p.split(":")) == len(arn.split(":")) and all(fnmatch.fnmatchcase(a, q) for q, a in zip(p.split(":"), arn.split(":"))) for p in patterns)
+
+
+def test_interface_grants_match_subnets_and_groups_shared_from_another_account_and_nothing_else(engine, base_spec):
+    owner = "210987654321"  # the VPC owner; the function's account is ACCOUNT
+    network = {"aws": {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-0123456789abcdef0"]}}
+    build(engine, base_spec, consumer={**base_spec["consumer"], "network": network})
+    (grant,) = [s["Resource"] for s in statements(engine.policy(engine.one(ROLE_POLICY))) if s.get("Sid") == "ManageInterfacesInTheseSubnets"]
+    # What ec2:CreateNetworkInterface is authorized against when Lambda puts an interface in a shared subnet.
+    assert _allows(grant, f"arn:aws:ec2:{REGION}:{owner}:subnet/subnet-0123456789abcdef0")
+    assert _allows(grant, f"arn:aws:ec2:{REGION}:{owner}:security-group/sg-0123456789abcdef0")
+    assert _allows(grant, f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/eni-0123456789abcdef0")
+    # Other subnets, groups, regions, and interfaces of the VPC owner stay out.
+    assert not _allows(grant, f"arn:aws:ec2:{REGION}:{owner}:subnet/subnet-0fedcba9876543210")
+    assert not _allows(grant, f"arn:aws:ec2:{REGION}:{owner}:security-group/sg-0fedcba9876543210")
+    assert not _allows(grant, f"arn:aws:ec2:eu-west-1:{owner}:subnet/subnet-0123456789abcdef0")
+    assert not _allows(grant, f"arn:aws:ec2:{REGION}:{owner}:network-interface/eni-0123456789abcdef0")
+
+
+def test_the_role_holds_exactly_the_vpc_actions_of_lambdas_managed_vpc_policy(engine, base_spec):
+    network = {"aws": {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-0123456789abcdef0"]}}
+    build(engine, base_spec, consumer={**base_spec["consumer"], "network": network})
+    ec2 = {a for s in statements(engine.policy(engine.one(ROLE_POLICY))) for a in s["Action"] if a.startswith("ec2:")}
+    # AWSLambdaVPCAccessExecutionRole v3 (2024-01-05): its EC2 actions; logs are granted on our own group.
+    assert ec2 == {
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    }
 
 
 def test_without_network_the_function_has_no_vpc_and_no_ec2_permission(default):
@@ -226,6 +267,19 @@ def test_fifo_makes_both_queues_fifo_with_fifo_names_and_no_batching_window(engi
     assert engine.one(QUEUE, "-queue").inputs["contentBasedDeduplication"] is True
     assert "maximumBatchingWindowInSeconds" not in engine.one(MAPPING).inputs
     assert engine.resolve(component.dlq_url).endswith(".fifo")
+
+
+def test_queues_keep_the_providers_256_kib_message_size_not_sqs_1_mib(engine, base_spec):
+    # Recorded for the spec field that will set it: unset, the provider sends 262144, not SQS's newer 1 MiB.
+    build(engine, base_spec)
+    for queue in engine.all(QUEUE):
+        assert "maxMessageSize" not in queue.inputs and queue.outputs["maxMessageSize"] == 262144
+
+
+def test_redrive_policy_carries_max_receive_count_as_a_json_number(engine, base_spec):
+    # A string ("5") never reads back equal, and the provider waits for it until it times out.
+    build(engine, base_spec, max_delivery_attempts=5)
+    assert type(json.loads(engine.one(QUEUE, "-queue").inputs["redrivePolicy"])["maxReceiveCount"]) is int
 
 
 def test_standard_queues_are_not_fifo(engine, base_spec):

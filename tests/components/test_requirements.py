@@ -170,3 +170,41 @@ def test_unpinned_requirements_are_named_in_a_warning(consumer):
     (consumer / "requirements.txt").write_text("six\nrequests>=2\nattrs==23.2.0\n")
     with pytest.warns(UnpinnedRequirementsWarning, match=r"does not pin 'six', 'requests>=2'; reproducible deploys need exact versions"):
         validate("orders", {"clouds": ["gcp"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}})
+
+
+def test_a_dependency_layer_above_lambdas_direct_upload_limit_is_a_spec_error(offline, consumer, monkeypatch):
+    function, layer = artifact.build(consumer), artifact.build_layer(consumer, LAMBDA)
+    assert function.size < layer.size  # orjson's compiled wheel makes the layer the larger zip
+    # The real limit is 50 MiB; lowered between the two fixture zips so that only the layer exceeds it.
+    limit = (function.size + layer.size) // 2
+    monkeypatch.setattr(artifact, "LAMBDA_MAX_ZIPPED_BYTES", limit + artifact.LAMBDA_REQUEST_HEADROOM_BYTES)
+    with pytest.raises(SpecError) as caught:
+        validate("orders", {"clouds": ["aws"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}})
+    (issue,) = caught.value.issues
+    assert issue.startswith(f"queues.orders.consumer.code_path: the dependency layer zip (requirements.txt) is {layer.size / 1_048_576:.1f} MiB ({layer.size} bytes), above the {limit} bytes")
+    assert issue.endswith(f"drop requirements the handler does not import (boto3 is in the Lambda runtime already) (allowed up to {limit} bytes zipped when aws is targeted)")
+
+
+def test_a_function_and_layer_that_unzip_to_lambdas_limit_are_refused_and_one_byte_less_passes(offline, consumer, monkeypatch):
+    function, layer = artifact.build(consumer), artifact.build_layer(consumer, LAMBDA)
+    total = function.unzipped_size + layer.unzipped_size
+    spec = {"clouds": ["aws"], "consumer": {"code_path": str(consumer), "handler": "handler.handle"}}
+    # The real limit is 262144000 bytes ("Unzipped size must be smaller than ..."); lowered to this fixture's total.
+    monkeypatch.setattr(artifact, "LAMBDA_MAX_UNZIPPED_BYTES", total)
+    with pytest.raises(SpecError) as caught:
+        validate("orders", spec)
+    assert caught.value.issues == [
+        f"queues.orders.consumer.code_path: the function ({function.unzipped_size / 1_048_576:.1f} MiB ({function.unzipped_size} bytes)) and its "
+        f"dependency layer ({layer.unzipped_size / 1_048_576:.1f} MiB ({layer.unzipped_size} bytes)) unzip to {total / 1_048_576:.1f} MiB ({total} bytes), "
+        f"not below AWS Lambda's unzipped quota of {total} bytes for a function and its layers, which holds for uploads through S3 too; drop requirements "
+        f"the handler does not import or move data files out of code_path (allowed below {total} bytes unzipped when aws is targeted)"
+    ]
+    monkeypatch.setattr(artifact, "LAMBDA_MAX_UNZIPPED_BYTES", total + 1)
+    assert validate("orders", spec)
+
+
+def test_a_warm_layer_build_reports_the_unzipped_size_of_the_cold_one(offline, consumer, monkeypatch):
+    cold = artifact.build_layer(consumer, LAMBDA)
+    assert cold.unzipped_size == sum(entry.file_size for entry in zipfile.ZipFile(cold.path).infolist())
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("a warm build opened the layer zip"))
+    assert artifact.build_layer(consumer, LAMBDA) == cold

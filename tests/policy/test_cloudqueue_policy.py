@@ -155,6 +155,17 @@ def test_a_kms_keyed_sqs_queue_counts_as_encrypted(analyzer):
     assert analyzer.resource("aws:sqs/queue:Queue", keyed) == []
 
 
+def test_a_flex_consumption_app_needs_no_client_certificates_which_flex_does_not_support(analyzer):
+    flex = changed("azure-native:web:WebApp", clientCertEnabled=None, clientCertMode=None, functionAppConfig={
+        "deployment": {"storage": {"type": "blobContainer", "value": "https://cq.blob.core.windows.net/orders-packages", "authentication": {"type": "SystemAssignedIdentity"}}},
+        "runtime": {"name": "python", "version": "3.12"},
+    })
+    assert analyzer.resource("azure-native:web:WebApp", flex) == []
+    # The same app on another plan (no functionAppConfig) must ask for certificates.
+    other_plan = {k: v for k, v in flex.items() if k != "functionAppConfig"}
+    assert fired(analyzer.resource("azure-native:web:WebApp", other_plan), "function-app-client-certificates")
+
+
 def test_a_web_app_that_is_not_a_function_app_is_not_judged_as_one(analyzer):
     site = changed("azure-native:web:WebApp", kind="app,linux", identity=None)
     assert fired(analyzer.resource("azure-native:web:WebApp", site), "function-app-managed-identity") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.policy_check import stack_policy_config
+from components.tools.policy_check import stack_policy_config
 from policy_harness import Analyzer, mandatory
 from pulumi_mocks import REPO, Engine, load_stack_config, ran_stack, run_main
 
