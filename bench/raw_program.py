@@ -24,11 +24,12 @@ def deny_insecure(arn: pulumi.Output[str]) -> dict:
 
 def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
     tags = {"cloudqueue:queue": name}
-    dlq = aws.sqs.Queue(f"{name}-dead-letter", message_retention_seconds=1209600, sqs_managed_sse_enabled=True, tags=tags)
+    dlq = aws.sqs.Queue(f"{name}-dead-letter", message_retention_seconds=1209600, max_message_size=262144, sqs_managed_sse_enabled=True, tags=tags)
     queue = aws.sqs.Queue(
         f"{name}-queue",
         message_retention_seconds=345600,
         visibility_timeout_seconds=180,
+        max_message_size=262144,
         redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 5}),
         sqs_managed_sse_enabled=True,
         tags=tags,
@@ -46,6 +47,30 @@ def raw_queue(name: str, archive: str, code_hash: str, layer=None) -> None:
         policy=doc({"Sid": "SendToThisQueue", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"], "Resource": queue.arn}),
         tags=tags,
     )
+    aws.iam.Policy(
+        f"{name}-operator-policy",
+        description=f"Send to, and inspect, redrive and purge the dead-letter queue of, the cloudqueue queue {name} only.",
+        policy=doc(
+            {"Sid": "SendToThisQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue.arn},
+            {
+                "Sid": "WorkItsDeadLetterQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:PurgeQueue", "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"],
+                "Resource": dlq.arn,
+            },
+        ),
+        tags=tags,
+    )
+    peek = f"cloudqueue dlq peek --stack {pulumi.get_stack()} {name}"
+    for role, metric, threshold, description in (
+        ("dead-letter-alarm", "ApproximateNumberOfMessagesVisible", 0, f"A message reached the dead-letter queue of the cloudqueue queue {name}: {peek}"),
+        ("dead-letter-age-alarm", "ApproximateAgeOfOldestMessage", 604800, f"The oldest dead-lettered message of the cloudqueue queue {name} is half way to its 1209600 s retention: {peek}"),
+    ):
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{role}", namespace="AWS/SQS", metric_name=metric, dimensions={"QueueName": dlq.name}, statistic="Maximum", period=60, evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold", threshold=threshold, treat_missing_data="notBreaching", alarm_description=description,
+            alarm_actions=[], ok_actions=[], tags=tags,
+        )
     logs = aws.cloudwatch.LogGroup(f"{name}-consumer-logs", retention_in_days=30, tags=tags)
     role = aws.iam.Role(f"{name}-consumer-role", assume_role_policy=TRUST, tags=tags)
     role_policy = aws.iam.RolePolicy(
@@ -208,6 +233,30 @@ def raw_azure_queue(name: str, shared: dict, archive: str, code_sha256: str) -> 
     )
     scm = app.host_name_ssl_states.apply(lambda states: next(s.name for s in states if s.host_type == "Repository"))
     FunctionAppPackage(f"{name}-package", scm_url=pulumi.Output.concat("https://", scm), package_path=archive, package_sha256=code_sha256, site_id=app.id, opts=pulumi.ResourceOptions(depends_on=[receiver, owner]))
+    azure.monitor.MetricAlert(
+        f"{name}-dead-letter-alarm",
+        resource_group_name=group.name,
+        location="global",
+        description=f"A message reached the dead-letter queue of the cloudqueue queue {name}: cloudqueue dlq peek --stack {pulumi.get_stack()} {name}",
+        severity=2,
+        enabled=True,
+        scopes=[namespace.id],
+        evaluation_frequency="PT1M",
+        window_size="PT1M",
+        criteria=azure.monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+            odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+            all_of=[
+                azure.monitor.MetricCriteriaArgs(
+                    criterion_type="StaticThresholdCriterion", name="dead-lettered-messages", metric_namespace="Microsoft.ServiceBus/namespaces",
+                    metric_name="DeadletteredMessages", dimensions=[azure.monitor.MetricDimensionArgs(name="EntityName", operator="Include", values=[queue.name])],
+                    operator="GreaterThan", threshold=0, time_aggregation="Maximum",
+                )
+            ],
+        ),
+        auto_mitigate=True,
+        actions=[],
+        tags=tags,
+    )
 
 
 # --- Google Cloud: the same resources GcpQueue registers, by hand ---------------------------------
@@ -256,7 +305,8 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
     labels = {"cloudqueue_queue": name}
     topic = gcp.pubsub.Topic(f"{name}-topic", labels=labels)
     dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", labels=labels)
-    gcp.pubsub.Subscription(f"{name}-dead-letter-subscription", topic=dead_letter.id, message_retention_duration="604800s", ack_deadline_seconds=600, expiration_policy={"ttl": ""}, labels=labels)
+    # 31 days: a Google Cloud-only queue's dead letters are kept as long as Pub/Sub allows.
+    held = gcp.pubsub.Subscription(f"{name}-dead-letter-subscription", topic=dead_letter.id, message_retention_duration="2678400s", ack_deadline_seconds=600, expiration_policy={"ttl": ""}, labels=labels)
     forward = gcp.pubsub.TopicIAMMember(f"{name}-dead-letter-publisher", topic=dead_letter.id, role="roles/pubsub.publisher", member=agent)
     runtime = gcp.serviceaccount.Account(f"{name}-run", account_id=f"{name[:16]}-run-000000", display_name=f"cloudqueue: runs the {name} consumer")
     invoker = gcp.serviceaccount.Account(f"{name}-push", account_id=f"{name[:16]}-push-000000", display_name=f"cloudqueue: pushes {name} messages to its consumer")
@@ -302,3 +352,27 @@ def raw_gcp_queue(name: str, shared: dict, archive: str, code_sha256: str) -> No
         opts=pulumi.ResourceOptions(depends_on=[invoke, token, forward, push_ready]),
     )
     gcp.pubsub.SubscriptionIAMMember(f"{name}-dead-letter-subscriber", subscription=subscription.id, role="roles/pubsub.subscriber", member=agent)
+
+    def condition(title: str, metric: str, threshold: int) -> dict:
+        return {
+            "display_name": title,
+            "condition_threshold": {
+                "filter": pulumi.Output.concat('resource.type = "pubsub_subscription" AND resource.label.subscription_id = "', held.name, f'" AND metric.type = "pubsub.googleapis.com/subscription/{metric}"'),
+                "comparison": "COMPARISON_GT", "threshold_value": threshold, "duration": "0s",
+                "aggregations": [{"alignment_period": "60s", "per_series_aligner": "ALIGN_MAX"}], "trigger": {"count": 1},
+            },
+        }
+
+    gcp.monitoring.AlertPolicy(
+        f"{name}-dead-letter-alarm",
+        display_name=f"cloudqueue {name}: dead-lettered messages",
+        combiner="OR",
+        conditions=[
+            condition("messages in the dead-letter subscription", "num_undelivered_messages", 0),
+            condition("oldest dead-lettered message past half its 2678400 s retention", "oldest_unacked_message_age", 1339200),
+        ],
+        notification_channels=[],
+        severity="WARNING",
+        documentation={"content": f"Messages reached the dead-letter subscription of the cloudqueue queue {name}: `cloudqueue dlq peek --stack {pulumi.get_stack()} {name}`", "mime_type": "text/markdown"},
+        user_labels=labels,
+    )

@@ -1,8 +1,10 @@
 """AwsQueue: SQS with a dead-letter queue, least-privilege IAM and a Lambda consumer.
 
-The constructor validates, then runs four steps: `_queues` (the queue, its dead-letter queue and
-the redrive between them), `_access` (queue policies and the producers' managed policy),
-`_consumer` (log group, role, code, dependency layer, function and SQS trigger) and `_outputs`.
+The constructor validates, then runs its steps: `_queues` (the queue, its dead-letter queue and
+the redrive between them), `_access` (queue policies, and the producers' and operators' managed
+policies), `_consumer` (log group, role, code, dependency layer, function and SQS trigger),
+`_alarms` (CloudWatch alarms on the dead-letter queue, and the SNS topic that e-mails them) and
+`_outputs`.
 """
 
 import hashlib
@@ -25,6 +27,18 @@ KMS_DATA_KEY_REUSE_SECONDS = 300
 
 CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 PRODUCER_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+# What `cloudqueue send` and `cloudqueue dlq` call (components/tools/ops/aws.py): send on the queue
+# (a message, or a redriven copy); on the dead-letter queue receive, hide and show again (peek and
+# redrive), delete (redrive), depth (GetQueueAttributes) and purge; the move task's start and its
+# progress, which also need receive, delete and attributes on the source (SQS developer guide,
+# "Troubleshoot dead-letter queue redrive issues": AccessDenied).
+OPERATOR_QUEUE_ACTIONS = ["sqs:SendMessage"]
+OPERATOR_DEAD_LETTER_ACTIONS = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:PurgeQueue"]
+# Cross-account permissions do not apply to these ("Limitations of Amazon SQS custom policies"), so
+# no queue policy grants them: a whole-queue redrive runs as an identity of the queue's account.
+OPERATOR_MOVE_TASK_ACTIONS = ["sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"]
+# CloudWatch evaluates SQS metrics, published once a minute, over one 60-second period.
+ALARM_PERIOD_SECONDS = 60
 # Active tracing sends segments through the X-Ray API, whose write actions support no resource
 # ARNs: they can only be granted on "*", so exactly these two are, and nothing else is.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
@@ -69,6 +83,11 @@ def _program_account(provider: Optional[pulumi.ProviderResource]) -> pulumi.Outp
     )
 
 
+def _digest(text: str) -> str:
+    """A short, stable name part for a value (an e-mail address), independent of its place in a list."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def _policy(*statements: dict) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
@@ -111,6 +130,8 @@ class AwsQueue(pulumi.ComponentResource):
     """Name of the consuming Lambda function."""
     producer_policy_arn: pulumi.Output[str]
     """ARN of the managed policy that grants send rights on this queue only."""
+    operator_policy_arn: pulumi.Output[str]
+    """ARN of the managed policy that grants what `cloudqueue send` and `cloudqueue dlq` need on this queue and its dead-letter queue only."""
 
     def __init__(self, name: str, args: AwsQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Validate before registering anything: a bad spec creates nothing. A QueueSpec comes
@@ -119,9 +140,10 @@ class AwsQueue(pulumi.ComponentResource):
         super().__init__("cloudqueue:index:AwsQueue", name, {}, opts)
         ctx = self._context(name, spec)
         queue, dead_letter = self._queues(ctx)
-        producer_policy = self._access(ctx, queue, dead_letter)
+        producer_policy, operator_policy = self._access(ctx, queue, dead_letter)
         function = self._consumer(ctx, queue)
-        self._outputs(queue, dead_letter, function, producer_policy)
+        self._alarms(ctx, dead_letter)
+        self._outputs(queue, dead_letter, function, producer_policy, operator_policy)
 
     def _context(self, name: str, spec: QueueSpec) -> _Context:
         """What every step reads: the spec, tags, key, network, lookups and the children's options."""
@@ -154,6 +176,9 @@ class AwsQueue(pulumi.ComponentResource):
         dead_letter = aws.sqs.Queue(
             f"{name}-dead-letter",
             message_retention_seconds=spec.dead_letter_retention_seconds,
+            # Set on both queues: the provider would create them with 262,144, whatever SQS allows, and
+            # a redriven message must fit the queue it goes back to.
+            max_message_size=spec.max_message_bytes,
             tags=ctx.tags,
             **fifo,
             **encryption,
@@ -163,6 +188,7 @@ class AwsQueue(pulumi.ComponentResource):
             f"{name}-queue",
             message_retention_seconds=spec.message_retention_seconds,
             visibility_timeout_seconds=spec.visibility_timeout("aws"),
+            max_message_size=spec.max_message_bytes,
             # Inline on the source queue (the DLQ exists first), so the queue never exists
             # without its redrive; the DLQ's allow-policy is a separate resource: no cycle.
             redrive_policy=pulumi.Output.json_dumps(
@@ -182,27 +208,47 @@ class AwsQueue(pulumi.ComponentResource):
         )
         return queue, dead_letter
 
-    def _access(self, ctx: _Context, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue) -> "aws.iam.Policy":
-        """Both queues' resource policies, and the managed policy producers attach: returns the latter."""
-        name = ctx.name
-        for role, target, grants in (("queue", queue, ctx.spec.producers.get("aws", ())), ("dead-letter", dead_letter, ())):
-            aws.sqs.QueuePolicy(f"{name}-{role}-policy", queue_url=target.url, policy=self._queue_policy(target.arn, grants), opts=ctx.stateless)
-        statements = [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": PRODUCER_ACTIONS, "Resource": queue.arn}]
-        if ctx.key_arn is not None and ctx.lookups:
-            kms_via_sqs = {"StringEquals": {"kms:ViaService": ctx.lookups.via("sqs")}}
-            statements.append(
-                {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": ctx.key_arn, "Condition": kms_via_sqs}
-            )
-        return aws.iam.Policy(
+    def _access(self, ctx: _Context, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue) -> "tuple[aws.iam.Policy, aws.iam.Policy]":
+        """Both queues' resource policies, and the managed policies producers and operators attach: returns those two."""
+        name, spec = ctx.name, ctx.spec
+        producers, operators = spec.producers.get("aws", ()), spec.operators.get("aws", ())
+        grants = {
+            "queue": (queue, [("AllowListedProducers", producers, PRODUCER_ACTIONS), ("AllowListedOperators", operators, OPERATOR_QUEUE_ACTIONS)]),
+            "dead-letter": (dead_letter, [("AllowListedOperators", operators, OPERATOR_DEAD_LETTER_ACTIONS)]),
+        }
+        for role, (target, listed) in grants.items():
+            aws.sqs.QueuePolicy(f"{name}-{role}-policy", queue_url=target.url, policy=self._queue_policy(target.arn, listed), opts=ctx.stateless)
+        # Sending encrypts (GenerateDataKey) and receiving decrypts, both through SQS only.
+        kms = (
+            [{"Sid": "UseTheQueueKeyThroughSqs", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": ctx.key_arn,
+              "Condition": {"StringEquals": {"kms:ViaService": ctx.lookups.via("sqs")}}}]
+            if ctx.key_arn is not None and ctx.lookups
+            else []
+        )
+        producer_kms = [{**statement, "Sid": "EncryptForThisQueue"} for statement in kms]
+        producer_policy = aws.iam.Policy(
             f"{name}-producer-policy",
-            description=f"Send messages to the cloudqueue queue {ctx.spec.name} only.",
-            policy=_policy(*statements),
+            description=f"Send messages to the cloudqueue queue {spec.name} only.",
+            policy=_policy({"Sid": "SendToThisQueue", "Effect": "Allow", "Action": PRODUCER_ACTIONS, "Resource": queue.arn}, *producer_kms),
             tags=ctx.tags,
             opts=ctx.stateless,
         )
+        operator_policy = aws.iam.Policy(
+            f"{name}-operator-policy",
+            description=f"Send to, and inspect, redrive and purge the dead-letter queue of, the cloudqueue queue {spec.name} only.",
+            policy=_policy(
+                {"Sid": "SendToThisQueue", "Effect": "Allow", "Action": OPERATOR_QUEUE_ACTIONS, "Resource": queue.arn},
+                {"Sid": "WorkItsDeadLetterQueue", "Effect": "Allow", "Action": OPERATOR_DEAD_LETTER_ACTIONS + OPERATOR_MOVE_TASK_ACTIONS, "Resource": dead_letter.arn},
+                *kms,
+            ),
+            tags=ctx.tags,
+            opts=ctx.stateless,
+        )
+        return producer_policy, operator_policy
 
     @staticmethod
-    def _queue_policy(queue_arn: pulumi.Output[str], producers: tuple) -> pulumi.Output[str]:
+    def _queue_policy(queue_arn: pulumi.Output[str], grants: list[tuple[str, tuple, list[str]]]) -> pulumi.Output[str]:
+        """TLS only, then per (sid, principals, actions) with principals listed: those actions for them on this queue."""
         statements: list[dict] = [
             {
                 "Sid": "DenyInsecureTransport",
@@ -213,17 +259,10 @@ class AwsQueue(pulumi.ComponentResource):
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ]
-        if producers:
-            # Needed for producers in other accounts; same-account ones may use the producer policy.
-            statements.append(
-                {
-                    "Sid": "AllowListedProducers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": list(producers)},
-                    "Action": PRODUCER_ACTIONS,
-                    "Resource": queue_arn,
-                }
-            )
+        # Needed for principals in other accounts; same-account ones may use the managed policies.
+        for sid, principals, actions in grants:
+            if principals:
+                statements.append({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": actions, "Resource": queue_arn})
         return _policy(*statements)
 
     def _consumer(self, ctx: _Context, queue: aws.sqs.Queue) -> aws.lambda_.Function:
@@ -340,7 +379,56 @@ class AwsQueue(pulumi.ComponentResource):
         )
         return [layer.arn]
 
-    def _outputs(self, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue, function: aws.lambda_.Function, producer_policy: "aws.iam.Policy") -> None:
+    def _alarms(self, ctx: _Context, dead_letter: aws.sqs.Queue) -> None:
+        """CloudWatch alarms on the dead-letter queue: a message in it, and the oldest half way to expiry; e-mailed through SNS."""
+        spec, name, alarms = ctx.spec, ctx.name, ctx.spec.alarms
+        if not alarms.dead_letter:
+            return
+        actions: list[Any] = list(alarms.targets("aws"))
+        emails = alarms.emails("aws")
+        if emails:
+            # The queue's key, when it has one: CloudWatch then needs kms:Decrypt and kms:GenerateDataKey* on
+            # it in the key policy (README, "Customer-managed keys"); it cannot use the AWS-managed SNS key.
+            topic = aws.sns.Topic(f"{name}-alarm-topic", kms_master_key_id=ctx.key_arn, tags=ctx.tags, opts=ctx.stateless)
+            for email in emails:
+                # Named after the address, so reordering the list replaces nothing: SNS cannot delete a
+                # subscription still pending confirmation (it expires after 3 days).
+                aws.sns.TopicSubscription(f"{name}-alarm-email-{_digest(email)}", topic=topic.arn, protocol="email", endpoint=email, opts=ctx.stateless)
+            actions.insert(0, topic.arn)
+        peek = f"cloudqueue dlq peek --stack {pulumi.get_stack()} {spec.name}"
+        watched = {
+            "dead-letter-alarm": ("ApproximateNumberOfMessagesVisible", 0, f"A message reached the dead-letter queue of the cloudqueue queue {spec.name}: {peek}"),
+            # Standard queues keep a message's original enqueue time in the DLQ, while this metric counts from
+            # its arrival there (SQS developer guide, dead-letter queue retention): it fires a little late for them.
+            "dead-letter-age-alarm": (
+                "ApproximateAgeOfOldestMessage",
+                spec.dead_letter_retention_seconds // 2,
+                f"The oldest dead-lettered message of the cloudqueue queue {spec.name} is half way to its {spec.dead_letter_retention_seconds} s retention: {peek}",
+            ),
+        }
+        for role, (metric, threshold, description) in watched.items():
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{role}",
+                namespace="AWS/SQS",
+                metric_name=metric,
+                dimensions={"QueueName": dead_letter.name},
+                statistic="Maximum",
+                period=ALARM_PERIOD_SECONDS,
+                evaluation_periods=1,
+                comparison_operator="GreaterThanThreshold",
+                threshold=threshold,
+                # An empty queue reports no data; that is the healthy state.
+                treat_missing_data="notBreaching",
+                alarm_description=description,
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=ctx.tags,
+                opts=ctx.stateless,
+            )
+
+    def _outputs(
+        self, queue: aws.sqs.Queue, dead_letter: aws.sqs.Queue, function: aws.lambda_.Function, producer_policy: "aws.iam.Policy", operator_policy: "aws.iam.Policy"
+    ) -> None:
         """Set the output attributes, then register them: the last thing the component does."""
         self.queue_url = queue.url
         self.queue_arn = queue.arn
@@ -348,6 +436,7 @@ class AwsQueue(pulumi.ComponentResource):
         self.dlq_arn = dead_letter.arn
         self.function_name = function.name
         self.producer_policy_arn = producer_policy.arn
+        self.operator_policy_arn = operator_policy.arn
         self.register_outputs(
             {
                 "queue_url": self.queue_url,
@@ -356,5 +445,6 @@ class AwsQueue(pulumi.ComponentResource):
                 "dlq_arn": self.dlq_arn,
                 "function_name": self.function_name,
                 "producer_policy_arn": self.producer_policy_arn,
+                "operator_policy_arn": self.operator_policy_arn,
             }
         )

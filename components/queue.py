@@ -10,10 +10,10 @@ from .spec import QueueArgs, QueueSpec, validate
 # Per cloud: the module and class of its component, imported only when a spec targets that
 # cloud, so an AWS-only program never loads the Azure or Google Cloud provider SDKs.
 CLOUD_COMPONENTS = {"aws": (".aws", "AwsQueue"), "azure": (".azure", "AzureQueue"), "gcp": (".gcp", "GcpQueue")}
-# Output names per cloud, as the design brief fixes them.
+# Output names per cloud: the design brief's, and what `cloudqueue send` / `dlq` read (tools/ops/outputs.py).
 CLOUD_OUTPUTS = {
-    "aws": ("queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn"),
-    "azure": ("namespace_name", "queue_name", "dead_letter_path", "function_app_name"),
+    "aws": ("queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn", "operator_policy_arn"),
+    "azure": ("namespace_name", "queue_name", "dead_letter_path", "function_app_name", "namespace_host"),
     "gcp": ("topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"),
 }
 

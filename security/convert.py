@@ -28,6 +28,7 @@ from typing import Callable
 # Pulumi type token -> Terraform resource type, for every bridged type the components register.
 TERRAFORM_TYPES = {
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
     "aws:iam/policy:Policy": "aws_iam_policy",
     "aws:iam/role:Role": "aws_iam_role",
     "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
@@ -35,6 +36,8 @@ TERRAFORM_TYPES = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": "aws_lambda_event_source_mapping",
     "aws:lambda/function:Function": "aws_lambda_function",
     "aws:lambda/layerVersion:LayerVersion": "aws_lambda_layer_version",
+    "aws:sns/topic:Topic": "aws_sns_topic",
+    "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
     "aws:sqs/queue:Queue": "aws_sqs_queue",
     "aws:sqs/queuePolicy:QueuePolicy": "aws_sqs_queue_policy",
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "aws_sqs_queue_redrive_allow_policy",
@@ -45,6 +48,8 @@ TERRAFORM_TYPES = {
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": "google_cloud_run_v2_service_iam_member",
     "gcp:compute/subnetworkIAMMember:SubnetworkIAMMember": "google_compute_subnetwork_iam_member",
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "google_kms_crypto_key_iam_member",
+    "gcp:monitoring/alertPolicy:AlertPolicy": "google_monitoring_alert_policy",
+    "gcp:monitoring/notificationChannel:NotificationChannel": "google_monitoring_notification_channel",
     "gcp:projects/iAMMember:IAMMember": "google_project_iam_member",
     "gcp:projects/serviceIdentity:ServiceIdentity": "google_project_service_identity",
     "gcp:pubsub/subscription:Subscription": "google_pubsub_subscription",
@@ -62,18 +67,20 @@ TERRAFORM_TYPES = {
 # names (`lifecycle_rule` -> `lifecycleRules`), and a Lambda's `filename` is the `code` archive.
 # Keyed by Terraform type, then by the dotted path of Pulumi names.
 TERRAFORM_RENAMES = {
+    "aws_cloudwatch_metric_alarm": {"metricQueries": "metric_query"},
     "aws_iam_role": {"inlinePolicies": "inline_policy"},
     "aws_lambda_event_source_mapping": {"filterCriteria.filters": "filter"},
     "aws_lambda_function": {"code": "filename"},
     "aws_lambda_layer_version": {"code": "filename"},
+    "aws_sns_topic_subscription": {"topic": "topic_arn"},
     "google_cloudfunctions2_function": {"serviceConfig.directVpcNetworkInterfaces": "direct_vpc_network_interface"},
     "google_storage_bucket": {"lifecycleRules": "lifecycle_rule"},
 }
 
 # Arguments that are maps in the Terraform schemas (their keys are data, never renamed), not blocks.
 TERRAFORM_MAPS = frozenset({
-    "tags", "tagsAll", "labels", "effectiveLabels", "variables", "environmentVariables",
-    "buildEnvironmentVariables", "attributes", "annotations",
+    "tags", "tagsAll", "labels", "effectiveLabels", "userLabels", "variables", "environmentVariables",
+    "buildEnvironmentVariables", "attributes", "annotations", "dimensions",
 })
 
 # Not cloud resources: dynamic providers run in the program (the Azure publish step, IAM propagation waits).
@@ -166,6 +173,11 @@ ARM_TYPES = {
             "hockeyAppId": "HockeyAppId",
         },
     ),
+    # The criteria's discriminator is ARM's `odata.type` (template reference, microsoft.insights/metricalerts).
+    "azure-native:monitor:MetricAlert": ArmType(
+        "Microsoft.Insights/metricAlerts", ("resourceGroupName", "ruleName"), renames={"criteria.odataType": "odata.type"}
+    ),
+    "azure-native:monitor:ActionGroup": ArmType("Microsoft.Insights/actionGroups", ("resourceGroupName", "actionGroupName")),
     # An extension resource: its `scope` is a top-level member of the template's resource.
     "azure-native:authorization:RoleAssignment": ArmType(
         "Microsoft.Authorization/roleAssignments", ("roleAssignmentName",), top_level=ARM_TOP_LEVEL | {"scope"}

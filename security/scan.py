@@ -4,7 +4,7 @@ Runs `__main__.py` on the realistic mocks (update mode) for the dev and prod sta
 `security/Pulumi.all-options.yaml`, records every provider resource with its inputs and outputs,
 converts the record (security/convert.py) into a Terraform plan (pulumi-aws, pulumi-gcp) and an
 ARM template (azure-native), and runs Checkov on both. Then every failed check is looked up in
-README.md's "Security scan" table: a finding that the table does not explain, or that it marks as
+docs/security-scan.md's table: a finding that the table does not explain, or that it marks as
 fixed, fails the scan (exit 1), and so does a resource type that convert.py cannot convert.
 Prints passed and failed counts per stack. `make scan` installs the pinned Checkov itself.
 """
@@ -31,7 +31,7 @@ from security.convert import convert  # noqa: E402 - after the repository is on 
 
 STACK_FILES = {"dev": None, "prod": None, "all-options": REPO / "security" / "Pulumi.all-options.yaml"}
 CHECKOV_ENV = "CHECKOV"
-# README table rows: | CKV_AWS_117 | what it asks | Opt-in: ... | ...
+# docs/security-scan.md table rows: | CKV_AWS_117 | what it asks | Opt-in: ... | ...
 _ROW = re.compile(r"^\|\s*(CKV2?_[A-Z]+_\d+)\s*\|[^|]*\|\s*([^|]+?)\s*\|")
 
 
@@ -45,9 +45,9 @@ class Findings:
 
 
 def documented() -> dict[str, str]:
-    """Check id -> its status in README.md's security table (Fixed, Opt-in or Not applicable)."""
+    """Check id -> its status in docs/security-scan.md's table (Fixed, Opt-in or Not applicable)."""
     rows = {}
-    for line in (REPO / "README.md").read_text().splitlines():
+    for line in (REPO / "docs" / "security-scan.md").read_text().splitlines():
         match = _ROW.match(line)
         if match:
             rows[match.group(1)] = match.group(2)
@@ -144,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
               f"({counts['terraform']} Terraform-plan and {counts['arm']} ARM resources)")
         for check, count in sorted(Counter(check for check, _, _ in findings.failed).items()):
             status = table.get(check)
-            print(f"  {check} x{count}: {status or 'NOT IN THE README TABLE'}")
+            print(f"  {check} x{count}: {status or 'NOT IN docs/security-scan.md'}")
             if status is None or status.lower() == "fixed":
                 where = ", ".join(sorted({resource for found, resource, _ in findings.failed if found == check}))
-                problems.append(f"{stack}: {check} fails on {where} but README.md's security table {'says it is fixed' if status else 'does not explain it'}")
+                problems.append(f"{stack}: {check} fails on {where} but docs/security-scan.md {'says it is fixed' if status else 'does not explain it'}")
         problems.extend(f"{stack}: {error}" for error in findings.errors)
     print(f"reports: {out}")
     for problem in problems:

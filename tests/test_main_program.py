@@ -15,8 +15,8 @@ pytestmark = pytest.mark.xdist_group("stacks")  # the unchanged stacks run once 
 
 
 OUTPUTS = {
-    "aws": {"queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn"},
-    "azure": {"namespace_name", "queue_name", "dead_letter_path", "function_app_name"},
+    "aws": {"queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn", "operator_policy_arn"},
+    "azure": {"namespace_name", "queue_name", "dead_letter_path", "function_app_name", "namespace_host"},
     "gcp": {"topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"},
 }
 
@@ -60,6 +60,39 @@ def test_every_cloud_gets_the_same_attempts_and_equivalent_retention_and_visibil
         assert pubsub.inputs["ackDeadlineSeconds"] == visibility
         assert service_bus.inputs["lockDuration"] == iso8601_duration(min(visibility, 300))
         assert service_bus.inputs["requiresSession"] is spec.fifo and pubsub.inputs["enableMessageOrdering"] is spec.fifo
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_dead_letter_queue_has_its_alarm_and_where_messages_expire_one_at_half_their_retention(stack):
+    engine, _ = ran_stack(stack, False)
+    queues = json.loads(load_stack_config(stack)["cloudqueue:queues"])
+    for name in queues:
+        spec = validate(name, queues[name], base_dir=REPO)
+        dead_letter = engine.one("aws:sqs/queue:Queue", f"{name}-aws-dead-letter").outputs["name"]
+        count = engine.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"{name}-aws-dead-letter-alarm").inputs
+        age = engine.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"{name}-aws-dead-letter-age-alarm").inputs
+        assert count["dimensions"] == age["dimensions"] == {"QueueName": dead_letter}
+        assert (count["threshold"], age["threshold"]) == (0, spec.dead_letter_retention_seconds // 2)
+        alert = engine.one("azure-native:monitor:MetricAlert", f"{name}-azure-dead-letter-alarm").inputs
+        assert alert["criteria"]["allOf"][0]["dimensions"][0]["values"] == [engine.one("azure-native:servicebus:Queue", f"{name}-azure-queue").outputs["name"]]
+        conditions = engine.one("gcp:monitoring/alertPolicy:AlertPolicy", f"{name}-gcp-dead-letter-alarm").inputs["conditions"]
+        held = engine.one("gcp:pubsub/subscription:Subscription", f"{name}-gcp-dead-letter-subscription").outputs["name"]
+        assert [c["conditionThreshold"]["thresholdValue"] for c in conditions] == [0, spec.dead_letter_retention_seconds // 2]
+        assert all(f'subscription_id = "{held}"' in c["conditionThreshold"]["filter"] for c in conditions)
+        # Both SQS queues at the spec's message size, which Service Bus Standard and Pub/Sub also take.
+        assert {engine.one("aws:sqs/queue:Queue", f"{name}-aws-{role}").inputs["maxMessageSize"] for role in ("queue", "dead-letter")} == {spec.max_message_bytes}
+
+
+def test_prod_e_mails_the_orders_alarms_on_every_cloud_and_grants_its_operators():
+    engine, outputs = ran_stack("prod", False)
+    topic = engine.one("aws:sns/topic:Topic", "orders-aws-alarm-topic")
+    assert engine.one("aws:sns/topicSubscription:TopicSubscription").inputs["endpoint"] == "payments-oncall@example.com"
+    assert topic.inputs["kmsMasterKeyId"] == engine.one("aws:sqs/queue:Queue", "orders-aws-queue").inputs["kmsMasterKeyId"]
+    assert engine.one("azure-native:monitor:ActionGroup").inputs["emailReceivers"][0]["emailAddress"] == "payments-oncall@example.com"
+    assert engine.one("gcp:monitoring/notificationChannel:NotificationChannel").inputs["labels"] == {"email_address": "payments-oncall@example.com"}
+    assert [r.name for r in engine.all("azure-native:authorization:RoleAssignment") if "-operator-" in r.name] == ["orders-azure-operator-0-sender", "orders-azure-operator-0-receiver"]
+    assert outputs["orders"]["aws"]["operator_policy_arn"] == engine.one("aws:iam/policy:Policy", "orders-aws-operator-policy").outputs["arn"]
+    assert outputs["orders"]["azure"]["namespace_host"].endswith(".servicebus.windows.net")
 
 
 def test_azure_and_gcp_shared_pieces_are_created_once_per_stack():

@@ -2,8 +2,9 @@
 
 The constructor validates, then runs its steps: `_queues` (the Service Bus queue; its dead-letter
 queue is the built-in `$DeadLetterQueue` sub-queue), `_consumer` (package, plan and Function App),
-`_access` (the app's roles and the producers' sender roles, each scoped to this queue),
-`_publish` (the OneDeploy step, once the app may read its package) and `_outputs`.
+`_access` (the app's roles, the producers' sender roles and the operators' roles, each scoped to
+this queue), `_publish` (the OneDeploy step, once the app may read its package), `_alarms` (the
+metric alert on the dead-letter count and the action group that e-mails it) and `_outputs`.
 """
 
 import hashlib
@@ -16,6 +17,7 @@ import pulumi_azure_native as azure
 from .. import artifact
 from ..azure_publish import FunctionAppPackage
 from ..spec import (
+    AlarmArgs,
     ConsumerArgs,
     QueueSpec,
     SpecError,
@@ -39,6 +41,14 @@ STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 # Function Apps sharing a storage account must not share a host id; App Service derives it
 # from the first 32 characters of the app name, so cloudqueue sets a unique one.
 HOST_ID_SETTING = "AzureFunctionsWebHost__hostid"
+# Metric alerts are global resources, and so are action groups (Azure Monitor's ARM templates).
+ALERT_LOCATION = "global"
+ACTION_GROUP_LOCATION = "Global"
+# Warning: a dead letter asks for a look, not a page at night (Azure Monitor severities 0 critical .. 4 verbose).
+ALERT_SEVERITY = 2
+# Service Bus metrics have a one-minute grain (supported metrics, Microsoft.ServiceBus/Namespaces).
+ALERT_WINDOW = "PT1M"
+ACTION_GROUP_SHORT_NAME_MAX = 12
 
 
 class AzureQueueArgs(TypedDict, total=False):
@@ -62,6 +72,12 @@ class AzureQueueArgs(TypedDict, total=False):
     """The consuming function."""
     producers: dict[str, list[pulumi.Input[str]]]
     """Identities per cloud granted send rights on this queue only."""
+    operators: dict[str, list[pulumi.Input[str]]]
+    """Identities per cloud granted what `cloudqueue send` and `cloudqueue dlq` need on this queue and its dead-letter queue only."""
+    max_message_bytes: int
+    """Largest message accepted, body and attributes, in bytes; 262144 (256 KiB) by default."""
+    alarms: AlarmArgs
+    """Alarms on the dead-letter queue and whom they notify."""
     tags: dict[str, pulumi.Input[str]]
     """Tags (AWS, Azure) or labels (Google Cloud) put on every resource."""
     resource_group_name: pulumi.Input[str]
@@ -115,6 +131,8 @@ class AzureQueue(pulumi.ComponentResource):
     """Path of the queue's dead-letter sub-queue, `<queue>/$DeadLetterQueue`."""
     function_app_name: pulumi.Output[str]
     """Name of the consuming Function App."""
+    namespace_host: pulumi.Output[str]
+    """Host name of the Service Bus namespace (`<namespace>.servicebus.windows.net`), where clients connect."""
 
     def __init__(self, name: str, args: AzureQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Validate before registering anything: a bad spec creates nothing.
@@ -125,6 +143,7 @@ class AzureQueue(pulumi.ComponentResource):
         consumer = self._consumer(ctx, queue)
         ready = self._access(ctx, queue, consumer)
         self._publish(ctx, consumer, ready)
+        self._alarms(ctx, queue)
         self._outputs(ctx, queue, consumer.app)
 
     def _context(self, name: str, spec: QueueSpec, existing: dict[str, Any]) -> _Context:
@@ -263,6 +282,12 @@ class AzureQueue(pulumi.ComponentResource):
         for index, producer in enumerate(ctx.spec.producers.get("azure", ())):
             principal_type, producer_id = _typed_principal(producer)
             self._grant(f"{name}-sender-{index}", ctx.lookups, SERVICE_BUS_DATA_SENDER, queue.id, producer_id, principal_type, stateless)
+        # `cloudqueue send` and `redrive` send to the queue; `peek`, `redrive` and `purge` receive from its
+        # $DeadLetterQueue, which has no access control of its own: a role on the queue covers it.
+        for index, operator in enumerate(ctx.spec.operators.get("azure", ())):
+            principal_type, operator_id = _typed_principal(operator)
+            for role, definition in (("sender", SERVICE_BUS_DATA_SENDER), ("receiver", SERVICE_BUS_DATA_RECEIVER)):
+                self._grant(f"{name}-operator-{index}-{role}", ctx.lookups, definition, queue.id, operator_id, principal_type, stateless)
         return [receiver, storage_owner]
 
     @staticmethod
@@ -297,18 +322,80 @@ class AzureQueue(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(ctx.stateless, pulumi.ResourceOptions(depends_on=ready)),
         )
 
+    def _alarms(self, ctx: _Context, queue: "azure.servicebus.Queue") -> None:
+        """A metric alert on the queue's dead-lettered messages, e-mailed through an action group.
+
+        Service Bus keeps dead-lettered messages until they are read, so there is no age condition here.
+        """
+        spec, name, alarms = ctx.spec, ctx.name, ctx.spec.alarms
+        if not alarms.dead_letter:
+            return
+        action_groups: list[Any] = list(alarms.targets("azure"))
+        emails = alarms.emails("azure")
+        if emails:
+            group = azure.monitor.ActionGroup(
+                f"{name}-alarm-actions",
+                resource_group_name=ctx.foundation.resource_group_name,
+                location=ACTION_GROUP_LOCATION,
+                group_short_name=spec.name[:ACTION_GROUP_SHORT_NAME_MAX],
+                enabled=True,
+                # Receiver names must be unique in the group: named after the address, not its place.
+                email_receivers=[
+                    {"name": f"email-{hashlib.sha256(email.encode()).hexdigest()[:8]}", "email_address": email, "use_common_alert_schema": True}
+                    for email in emails
+                ],
+                tags=ctx.tags,
+                opts=ctx.stateless,
+            )
+            action_groups.insert(0, group.id)
+        azure.monitor.MetricAlert(
+            f"{name}-dead-letter-alarm",
+            resource_group_name=ctx.foundation.resource_group_name,
+            location=ALERT_LOCATION,
+            description=f"A message reached the dead-letter queue of the cloudqueue queue {spec.name}: cloudqueue dlq peek --stack {pulumi.get_stack()} {spec.name}",
+            severity=ALERT_SEVERITY,
+            enabled=True,
+            # The metric is the namespace's; the EntityName dimension picks this queue out of the shared namespace.
+            scopes=[ctx.foundation.namespace_id],
+            evaluation_frequency=ALERT_WINDOW,
+            window_size=ALERT_WINDOW,
+            # Args classes, not a plain dict: `criteria` is a union of three types, and the SDK leaves a dict
+            # given for a union in Python's snake_case names (`all_of`), which ARM does not read.
+            criteria=azure.monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                all_of=[
+                    azure.monitor.MetricCriteriaArgs(
+                        criterion_type="StaticThresholdCriterion",
+                        name="dead-lettered-messages",
+                        metric_namespace="Microsoft.ServiceBus/namespaces",
+                        metric_name="DeadletteredMessages",
+                        dimensions=[azure.monitor.MetricDimensionArgs(name="EntityName", operator="Include", values=[queue.name])],
+                        operator="GreaterThan",
+                        threshold=0,
+                        time_aggregation="Maximum",
+                    )
+                ],
+            ),
+            auto_mitigate=True,  # resolves, and says so, once the dead-letter queue is empty again
+            actions=[{"action_group_id": group_id} for group_id in action_groups],
+            tags=ctx.tags,
+            opts=ctx.stateless,
+        )
+
     def _outputs(self, ctx: _Context, queue: "azure.servicebus.Queue", app: azure.web.WebApp) -> None:
         """Set the output attributes, then register them: the last thing the component does."""
         self.namespace_name = ctx.foundation.namespace_name
         self.queue_name = queue.name
         self.dead_letter_path = pulumi.Output.concat(queue.name, "/$DeadLetterQueue")
         self.function_app_name = app.name
+        self.namespace_host = ctx.foundation.namespace_host
         self.register_outputs(
             {
                 "namespace_name": self.namespace_name,
                 "queue_name": self.queue_name,
                 "dead_letter_path": self.dead_letter_path,
                 "function_app_name": self.function_app_name,
+                "namespace_host": self.namespace_host,
             }
         )
 

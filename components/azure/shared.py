@@ -46,6 +46,8 @@ class Foundation:
     resource_group_name: pulumi.Output[str]
     namespace_name: pulumi.Output[str]
     namespace_host: pulumi.Output[str]
+    namespace_id: pulumi.Output[str]
+    """Resource id of the namespace: the scope of the queues' dead-letter alerts."""
     storage_account_name: pulumi.Output[str]
     storage_account_id: pulumi.Output[str]
     blob_endpoint: pulumi.Output[str]
@@ -58,6 +60,9 @@ class Foundation:
             resource_group_name=rg,
             namespace_name=namespace,
             namespace_host=pulumi.Output.concat(namespace, ".servicebus.windows.net"),
+            namespace_id=pulumi.Output.concat(
+                "/subscriptions/", lookups.subscription_id, "/resourceGroups/", rg, "/providers/Microsoft.ServiceBus/namespaces/", namespace
+            ),
             storage_account_name=account,
             storage_account_id=pulumi.Output.concat(
                 "/subscriptions/", lookups.subscription_id, "/resourceGroups/", rg, "/providers/Microsoft.Storage/storageAccounts/", account
@@ -124,6 +129,7 @@ class AzureShared(pulumi.ComponentResource):
             namespace_name=namespace.name,
             # serviceBusEndpoint is https://<namespace>.servicebus.windows.net:443/
             namespace_host=namespace.service_bus_endpoint.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0].rstrip("/")),
+            namespace_id=namespace.id,
             storage_account_name=storage.name,
             storage_account_id=storage.id,
             blob_endpoint=storage.primary_endpoints.blob,

@@ -12,10 +12,12 @@ Three things that most setups get wrong, and this component does not:
 
 The constructor validates, then runs its steps: `_queues` (topics, the dead-letter subscription and
 the agent's forward grant), `_consumer` (identities, source, function and the push subscription
-that triggers it), `_access` (the agent's subscriber grant and the producers' publisher grants) and
-`_outputs`.
+that triggers it), `_access` (the agent's subscriber grant, the producers' publisher grants and the
+operators' grants), `_alarms` (the alert policy on the dead-letter subscription and the e-mail
+notification channels) and `_outputs`.
 """
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional
 
@@ -35,6 +37,10 @@ RETRY_MINIMUM_BACKOFF = "10s"
 RETRY_MAXIMUM_BACKOFF = "600s"
 # Dead-lettered messages are inspected by people: give them a generous ack deadline.
 DEAD_LETTER_ACK_DEADLINE_SECONDS = 600
+# Pub/Sub samples subscription metrics every 60 s (Google Cloud metrics, pubsub); a condition's
+# duration must be a whole number of minutes, and 0 fires on the first sample past the threshold.
+ALERT_ALIGNMENT = "60s"
+ALERT_DURATION = "0s"
 
 
 GcpQueueArgs = CloudQueueArgs
@@ -107,6 +113,7 @@ class GcpQueue(pulumi.ComponentResource):
         queues = self._queues(ctx)
         function, subscription = self._consumer(ctx, queues)
         self._access(ctx, queues, subscription)
+        self._alarms(ctx, queues)
         self._outputs(queues, subscription, function)
 
     def _context(self, name: str, spec: QueueSpec) -> _Context:
@@ -265,6 +272,70 @@ class GcpQueue(pulumi.ComponentResource):
         )
         for index, producer in enumerate(ctx.spec.producers.get("gcp", ())):
             gcp.pubsub.TopicIAMMember(f"{name}-producer-{index}", topic=queues.topic.id, role="roles/pubsub.publisher", member=producer, opts=ctx.stateless)
+        # `cloudqueue send` and `redrive` publish to the topic; `peek`, `redrive` and `purge` pull, ack,
+        # modify ack deadlines and seek on the dead-letter subscription (all pubsub.subscriptions.consume).
+        for index, operator in enumerate(ctx.spec.operators.get("gcp", ())):
+            gcp.pubsub.TopicIAMMember(f"{name}-operator-{index}-publisher", topic=queues.topic.id, role="roles/pubsub.publisher", member=operator, opts=ctx.stateless)
+            gcp.pubsub.SubscriptionIAMMember(
+                f"{name}-operator-{index}-subscriber", subscription=queues.dead_letter_subscription.id, role="roles/pubsub.subscriber", member=operator, opts=ctx.stateless
+            )
+
+    def _alarms(self, ctx: _Context, queues: _Queues) -> None:
+        """An alert policy on the dead-letter subscription: a message in it, or the oldest half way to expiry; e-mailed through channels."""
+        spec, name, alarms = ctx.spec, ctx.name, ctx.spec.alarms
+        if not alarms.dead_letter:
+            return
+        channels: list[Any] = list(alarms.targets("gcp"))
+        for email in alarms.emails("gcp"):
+            # One channel per address (an email channel has one email_address label), named after it.
+            channel = gcp.monitoring.NotificationChannel(
+                f"{name}-alarm-email-{hashlib.sha256(email.encode()).hexdigest()[:8]}",
+                type="email",
+                display_name=f"cloudqueue {spec.name}: {email}",
+                labels={"email_address": email},
+                user_labels=ctx.labels,
+                opts=ctx.stateless,
+            )
+            channels.append(channel.name)
+
+        def condition(title: str, metric: str, threshold: int) -> dict[str, Any]:
+            # The monitored resource's subscription_id label is the short name, not projects/<p>/subscriptions/<name>.
+            subscription = queues.dead_letter_subscription.name
+            return {
+                "display_name": title,
+                "condition_threshold": {
+                    "filter": pulumi.Output.concat(
+                        'resource.type = "pubsub_subscription" AND resource.label.subscription_id = "', subscription,
+                        '" AND metric.type = "pubsub.googleapis.com/subscription/', metric, '"',
+                    ),
+                    "comparison": "COMPARISON_GT",
+                    "threshold_value": threshold,
+                    "duration": ALERT_DURATION,
+                    "aggregations": [{"alignment_period": ALERT_ALIGNMENT, "per_series_aligner": "ALIGN_MAX"}],
+                    "trigger": {"count": 1},
+                },
+            }
+
+        retention = spec.dead_letter_retention_seconds
+        gcp.monitoring.AlertPolicy(
+            f"{name}-dead-letter-alarm",
+            display_name=f"cloudqueue {spec.name}: dead-lettered messages",
+            combiner="OR",
+            conditions=[
+                condition("messages in the dead-letter subscription", "num_undelivered_messages", 0),
+                # The dead-letter topic publishes each message anew, so its age counts from its arrival there,
+                # as the subscription's retention does.
+                condition(f"oldest dead-lettered message past half its {retention} s retention", "oldest_unacked_message_age", retention // 2),
+            ],
+            notification_channels=channels,
+            severity="WARNING",
+            documentation={
+                "content": f"Messages reached the dead-letter subscription of the cloudqueue queue {spec.name}: `cloudqueue dlq peek --stack {pulumi.get_stack()} {spec.name}`",
+                "mime_type": "text/markdown",
+            },
+            user_labels=ctx.labels,
+            opts=ctx.stateless,
+        )
 
     def _outputs(self, queues: _Queues, subscription: "gcp.pubsub.Subscription", function: "gcp.cloudfunctionsv2.Function") -> None:
         """Set the output attributes, then register them: the last thing the component does."""

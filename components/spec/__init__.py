@@ -16,8 +16,9 @@ The modules, each importing only those above it:
 - `validate`: `validate`, `validate_all`, `SpecError`, the shape check and the warnings.
 """
 
-from .args import AwsNetworkArgs, AzureNetworkArgs, CloudQueueArgs, ConsumerArgs, GcpNetworkArgs, NetworkArgs, QueueArgs
+from .args import AlarmArgs, AwsNetworkArgs, AzureNetworkArgs, CloudQueueArgs, ConsumerArgs, GcpNetworkArgs, NetworkArgs, QueueArgs
 from .limits import (
+    AWS_MAX_ALARM_ACTIONS,
     AWS_MAX_ENV_BYTES,
     AWS_MAX_QUEUE_NAME,
     AWS_NETWORK_COUNTS,
@@ -43,6 +44,7 @@ from .limits import (
     MAX_RETENTION,
     NAME_LIMITS,
     NETWORK_ID_FORMATS,
+    NOTIFY_TARGET_FORMATS,
     PROVIDER_PACKAGES,
     RESERVED_ENV,
     RESERVED_ENV_PREFIX,
@@ -61,18 +63,18 @@ from .mappings import (
     gcp_safe_burst,
     iso8601_duration,
 )
-from .model import ConsumerSpec, QueueSpec
+from .model import AlarmSpec, ConsumerSpec, QueueSpec
 from .rules import RULES, Rule
 from .validate import CrossAccountProducerWarning, SpecError, UnpinnedRequirementsWarning, validate, validate_all
 
 __all__ = [
-    "AWS_MAX_ENV_BYTES", "AWS_MAX_QUEUE_NAME", "AWS_NETWORK_COUNTS", "AWS_RESERVED_ENV", "AZURE_CALLS_PER_INSTANCE",
+    "AWS_MAX_ALARM_ACTIONS", "AWS_MAX_ENV_BYTES", "AWS_MAX_QUEUE_NAME", "AWS_NETWORK_COUNTS", "AWS_RESERVED_ENV", "AZURE_CALLS_PER_INSTANCE",
     "AZURE_FUNCTIONS_REQUIREMENT", "AZURE_INSTANCE_MEMORY_MB", "AZURE_MAX_INSTANCES", "AZURE_MAX_LOCK_SECONDS",
     "CLOUD_NAMES", "CLOUD_RUN_PENDING_SECONDS", "CLOUDS", "DEFAULTS", "DNS_NAME_CLOUDS", "FUNCTIONS_FRAMEWORK",
     "GCP_EGRESS", "GCP_MAX_LABELS", "GENERATED_FILES", "IDENTITY_FORMATS", "KEY_FORMATS", "LAMBDA_ARCHITECTURE",
-    "LIMITS", "MAX_RETENTION", "NAME_LIMITS", "NETWORK_ID_FORMATS", "PROVIDER_PACKAGES", "RESERVED_ENV",
+    "LIMITS", "MAX_RETENTION", "NAME_LIMITS", "NETWORK_ID_FORMATS", "NOTIFY_TARGET_FORMATS", "PROVIDER_PACKAGES", "RESERVED_ENV",
     "RESERVED_ENV_PREFIX", "RULES", "RUNTIMES",
-    "AwsNetworkArgs", "AzureNetworkArgs", "CloudQueueArgs", "ConsumerArgs", "ConsumerSpec", "CrossAccountProducerWarning",
+    "AlarmArgs", "AlarmSpec", "AwsNetworkArgs", "AzureNetworkArgs", "CloudQueueArgs", "ConsumerArgs", "ConsumerSpec", "CrossAccountProducerWarning",
     "GcpNetworkArgs", "Limit", "NameLimit", "NetworkArgs", "QueueArgs", "QueueSpec", "Rule", "SpecError",
     "UnpinnedRequirementsWarning",
     "azure_instance_memory_mb", "azure_lock_seconds", "azure_scale", "clock_duration", "gcp_attempts_for_burst",

@@ -83,6 +83,15 @@ class ConsumerArgs(TypedDict, total=False):
     """Opt-in private networking per cloud; absent means no VPC/VNet."""
 
 
+class AlarmArgs(TypedDict, total=False):
+    """Alarms on the dead-letter queue: on by default, and whom they notify per cloud."""
+
+    dead_letter: bool
+    """Alarm when a message is dead-lettered, and where the cloud expires dead letters when the oldest is half way there; true by default."""
+    notify: dict[str, list[pulumi.Input[str]]]
+    """Per cloud, e-mail addresses (cloudqueue creates the SNS topic, action group or notification channel) or existing targets (an SNS topic ARN, an action group id, a notification channel name)."""
+
+
 class CloudQueueArgs(TypedDict, total=False):
     """One queue on one cloud: the spec without `clouds` (the args of AwsQueue and its twins)."""
 
@@ -102,6 +111,12 @@ class CloudQueueArgs(TypedDict, total=False):
     """The consuming function."""
     producers: dict[str, list[pulumi.Input[str]]]
     """Identities per cloud granted send rights on this queue only."""
+    operators: dict[str, list[pulumi.Input[str]]]
+    """Identities per cloud granted what `cloudqueue send` and `cloudqueue dlq` need on this queue and its dead-letter queue only."""
+    max_message_bytes: int
+    """Largest message accepted, body and attributes, in bytes; 262144 (256 KiB) by default."""
+    alarms: AlarmArgs
+    """Alarms on the dead-letter queue and whom they notify."""
     tags: dict[str, pulumi.Input[str]]
     """Tags (AWS, Azure) or labels (Google Cloud) put on every resource."""
 
@@ -126,6 +141,12 @@ class QueueArgs(TypedDict, total=False):
     """The consuming function."""
     producers: dict[str, list[pulumi.Input[str]]]
     """Identities per cloud granted send rights on this queue only."""
+    operators: dict[str, list[pulumi.Input[str]]]
+    """Identities per cloud granted what `cloudqueue send` and `cloudqueue dlq` need on this queue and its dead-letter queue only."""
+    max_message_bytes: int
+    """Largest message accepted, body and attributes, in bytes; 262144 (256 KiB) by default."""
+    alarms: AlarmArgs
+    """Alarms on the dead-letter queue and whom they notify."""
     tags: dict[str, pulumi.Input[str]]
     """Tags (AWS, Azure) or labels (Google Cloud) put on every resource."""
     clouds: Required[list[str]]

@@ -1,7 +1,7 @@
 """The spec's fields that may name another program's resource, and the check of one value of each.
 
-args.py types these fields as `pulumi.Input`: producer ids, encryption keys, tag values,
-environment values and the consumer's network ids. Each check here takes the field path and one
+args.py types these fields as `pulumi.Input`: producer and operator ids, encryption keys, tag values,
+environment values, the consumer's network ids and existing alarm targets. Each check here takes the field path and one
 plain value and returns its problems. The rules run them on plain values before anything is
 registered; `validate` runs the same ones on an Output's value once the deployment knows it (a
 preview that does not know it yet skips it, as AWS CDK's queue validation skips unresolved tokens:
@@ -13,8 +13,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Callable, Mapping
 
-from .limits import _AWS_TAG, AWS_MAX_ENV_BYTES, IDENTITY_FORMATS, KEY_FORMATS, NETWORK_ID_FORMATS
-from .model import QueueSpec
+from .limits import _AWS_TAG, _EMAIL, AWS_MAX_ENV_BYTES, IDENTITY_FORMATS, KEY_FORMATS, NETWORK_ID_FORMATS, NOTIFY_TARGET_FORMATS
+from .model import AlarmSpec, QueueSpec
 
 Check = Callable[[str, str], list[str]]
 """The problems with one plain value: (field path, value) -> messages naming path, value, cloud and what is allowed."""
@@ -33,6 +33,29 @@ def key_issues(cloud: str, field: str, key: str) -> list[str]:
     """A customer-managed key must be written the way `cloud`'s IAM can grant it."""
     pattern, wanted = KEY_FORMATS[cloud]
     return [] if pattern.match(key) else [f"{field}: {key!r} is not {wanted}"]
+
+
+def notify_issues(cloud: str, field: str, entry: str) -> list[str]:
+    """An `alarms.notify.<cloud>` entry written in the spec: an e-mail address, or the cloud's existing target."""
+    pattern, wanted = NOTIFY_TARGET_FORMATS[cloud]
+    if pattern.match(entry) or _EMAIL.match(entry):
+        return []
+    return [f"{field}: {entry!r} is neither an e-mail address nor {wanted} (when {cloud} is targeted)"]
+
+
+def notify_target_issues(cloud: str, field: str, entry: str) -> list[str]:
+    """An `alarms.notify.<cloud>` entry known only at deploy time: it can only name an existing target.
+
+    An e-mail address decides which resources exist (the topic, action group or channel cloudqueue
+    creates for it), so it must be written in the spec, where it is known before anything is registered.
+    """
+    pattern, wanted = NOTIFY_TARGET_FORMATS[cloud]
+    if _EMAIL.match(entry) and not pattern.match(entry):
+        return [
+            f"{field}: {entry!r} is an e-mail address known only at deploy time; cloudqueue creates what notifies an address "
+            f"before deploying, so write it in the spec (an Output must be {wanted}) (when {cloud} is targeted)"
+        ]
+    return notify_issues(cloud, field, entry)
 
 
 def aws_tag_value_issues(field: str, value: str) -> list[str]:
@@ -75,17 +98,27 @@ def aws_environment_size_issues(field: str, environment: Mapping[str, Any]) -> l
 def map_inputs(spec: QueueSpec, path: str, wrap: Wrap) -> dict[str, Any]:
     """Every value of `spec` in a field typed `pulumi.Input`, replaced by `wrap(field path, value, check)`.
 
-    Returns the QueueSpec fields that hold them (producers, encryption_keys, tags, consumer),
+    Returns the QueueSpec fields that hold them (producers, operators, alarms, encryption_keys, tags, consumer),
     rebuilt around what `wrap` returned, for `dataclasses.replace`. Clouds the spec does not
     target keep their values unchecked: the rules have already refused them.
     """
 
-    producers = {
+    def identities(field: str, per_cloud: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        return {
+            cloud: tuple(
+                wrap(f"{path}.{field}.{cloud}[{index}]", member, partial(identity_issues, cloud)) if cloud in IDENTITY_FORMATS else member
+                for index, member in enumerate(members)
+            )
+            for cloud, members in per_cloud.items()
+        }
+
+    producers, operators = identities("producers", spec.producers), identities("operators", spec.operators)
+    notify = {
         cloud: tuple(
-            wrap(f"{path}.producers.{cloud}[{index}]", member, partial(identity_issues, cloud)) if cloud in IDENTITY_FORMATS else member
-            for index, member in enumerate(members)
+            wrap(f"{path}.alarms.notify.{cloud}[{index}]", entry, partial(notify_target_issues, cloud)) if cloud in NOTIFY_TARGET_FORMATS else entry
+            for index, entry in enumerate(entries)
         )
-        for cloud, members in spec.producers.items()
+        for cloud, entries in spec.alarms.notify.items()
     }
     keys = {
         cloud: wrap(f"{path}.encryption_keys.{cloud}", key, partial(key_issues, cloud)) if cloud in KEY_FORMATS else key
@@ -107,4 +140,5 @@ def map_inputs(spec: QueueSpec, path: str, wrap: Wrap) -> dict[str, Any]:
                 settings[key] = wrap(field, value, check)
         network[cloud] = settings
     consumer = replace(spec.consumer, environment=environment, network=network)
-    return {"producers": producers, "encryption_keys": keys, "tags": tags, "consumer": consumer}
+    alarms = AlarmSpec(dead_letter=spec.alarms.dead_letter, notify=notify)
+    return {"producers": producers, "operators": operators, "alarms": alarms, "encryption_keys": keys, "tags": tags, "consumer": consumer}

@@ -31,7 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "max_delivery_attempts": 5,  # the lowest value every cloud accepts (Pub/Sub minimum)
     "encryption_keys": {},
     "producers": {},
+    "operators": {},
     "tags": {},
+    # 256 KiB: Service Bus Standard's limit, the lowest of the three clouds (LIMITS below).
+    "max_message_bytes": 262_144,
+    # An alarm on every dead-letter queue unless the spec turns it off; nobody is notified unless named.
+    "alarms.dead_letter": True,
+    "alarms.notify": {},
     "consumer.runtime": "python3.12",
     "consumer.memory_mb": 256,
     "consumer.timeout_seconds": 30,
@@ -106,6 +112,13 @@ LIMITS: tuple[Limit, ...] = (
     Limit("consumer.max_concurrency", "aws", "AWS Lambda SQS event source maximum concurrency", 2, 1000),
     Limit("consumer.max_concurrency", "azure", "Azure Functions Flex Consumption", 1, AZURE_MAX_INSTANCES * AZURE_CALLS_PER_INSTANCE),
     Limit("consumer.max_concurrency", "gcp", "Google Cloud Functions maximum instances", 1, 1000),
+    # SQS MaximumMessageSize: 1,024..1,048,576 bytes since 2025 (the SQS API reference, SetQueueAttributes);
+    # the component sets it on both queues, since the provider would create them with 262,144.
+    Limit("max_message_bytes", "aws", "AWS SQS", 1024, 1_048_576),
+    # Standard tier: 256 KB per message, headers and properties included (Service Bus quotas); no queue setting.
+    Limit("max_message_bytes", "azure", "Azure Service Bus Standard", 1, 262_144),
+    # 10 MB per message (Pub/Sub quotas and limits); no topic setting.
+    Limit("max_message_bytes", "gcp", "Google Cloud Pub/Sub", 1, 10_000_000),
 )
 
 # Longest stored retention per cloud; the dead-letter default is the minimum over targeted clouds.
@@ -213,6 +226,26 @@ KEY_FORMATS = {
     "azure": (_AZURE_KEY, "a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>[/<version>])"),
     "gcp": (_GCP_KEY, "a Cloud KMS key name (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)"),
 }
+
+# Where a dead-letter alarm may notify: an e-mail address (cloudqueue creates the SNS topic and
+# subscription, the action group, or the notification channel for it) or an existing target of the
+# cloud's own kind. A pragmatic address shape (RFC 5321 caps an address at 254 characters).
+_EMAIL = re.compile(r"^(?=.{3,254}$)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_SNS_TOPIC = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_ACTION_GROUP = re.compile(
+    r"^/subscriptions/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/resourceGroups/[-\w.()]{1,90}"
+    r"/providers/microsoft\.insights/actionGroups/[^/]{1,260}$",
+    re.IGNORECASE,
+)
+_NOTIFICATION_CHANNEL = re.compile(r"^projects/[^/]+/notificationChannels/\d+$")
+NOTIFY_TARGET_FORMATS = {
+    "aws": (_SNS_TOPIC, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)"),
+    "azure": (_ACTION_GROUP, "an action group resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Insights/actionGroups/<name>)"),
+    "gcp": (_NOTIFICATION_CHANNEL, "a notification channel name (projects/<project>/notificationChannels/<id>)"),
+}
+"""An existing alarm target per cloud: (pattern, what it is, as errors name it)."""
+# CloudWatch runs at most five actions per alarm state (PutMetricAlarm AlarmActions, OKActions).
+AWS_MAX_ALARM_ACTIONS = 5
 
 # Azure tag names may hold none of these (learn.microsoft.com, azure-resource-manager/management/tag-resources, "Limitations").
 _AZURE_TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")

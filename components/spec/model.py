@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 
 from cloudqueue_runtime._handler import HANDLER_ENV, QUEUE_ENV
 
-from .limits import _limit
+from .limits import _EMAIL, _limit
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,22 @@ class ConsumerSpec:
 
 
 @dataclass(frozen=True)
+class AlarmSpec:
+    """The dead-letter alarms and whom they notify, per cloud."""
+
+    dead_letter: bool
+    notify: Mapping[str, tuple[Any, ...]]
+
+    def emails(self, cloud: str) -> tuple[str, ...]:
+        """The addresses cloudqueue creates a topic, action group or channel for (always plain strings)."""
+        return tuple(entry for entry in self.notify.get(cloud, ()) if isinstance(entry, str) and _EMAIL.match(entry))
+
+    def targets(self, cloud: str) -> tuple[Any, ...]:
+        """The existing targets named: everything else, an Output included (it must resolve to a target)."""
+        return tuple(entry for entry in self.notify.get(cloud, ()) if not (isinstance(entry, str) and _EMAIL.match(entry)))
+
+
+@dataclass(frozen=True)
 class QueueSpec:
     """A validated queue spec with every default filled in; what the cloud components read."""
 
@@ -55,6 +71,9 @@ class QueueSpec:
     consumer: ConsumerSpec
     producers: Mapping[str, tuple[Any, ...]]
     tags: Mapping[str, Any]
+    operators: Mapping[str, tuple[Any, ...]]
+    max_message_bytes: int
+    alarms: AlarmSpec
 
     def visibility_timeout(self, cloud: str) -> int:
         """The visibility (AWS), lock (Azure) or ack deadline (GCP) for one cloud, in seconds."""

@@ -15,13 +15,22 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from .inputs import aws_environment_size_issues, aws_tag_value_issues, azure_tag_value_issues, identity_issues, key_issues, network_id_issues
+from .inputs import (
+    aws_environment_size_issues,
+    aws_tag_value_issues,
+    azure_tag_value_issues,
+    identity_issues,
+    key_issues,
+    network_id_issues,
+    notify_issues,
+)
 from .limits import (
     _AWS_TAG,
     _AZURE_TAG_FORBIDDEN,
     _DNS_NAME,
     _ENV_KEY,
     _IDENTIFIER_PATH,
+    AWS_MAX_ALARM_ACTIONS,
     AWS_NETWORK_COUNTS,
     AZURE_FUNCTIONS_REQUIREMENT,
     CLOUD_NAMES,
@@ -36,6 +45,7 @@ from .limits import (
     LAMBDA_ARCHITECTURE,
     LIMITS,
     NAME_LIMITS,
+    NOTIFY_TARGET_FORMATS,
     PROVIDER_PACKAGES,
     RESERVED_ENV,
     RESERVED_ENV_PREFIX,
@@ -67,7 +77,11 @@ def _rule_clouds(spec: QueueSpec, path: str) -> list[str]:
     if len(set(spec.clouds)) != len(spec.clouds):
         issues.append(f"{path}.clouds: {list(spec.clouds)!r} names a cloud twice")
     # Per-cloud maps may only name targeted clouds.
-    for field, per_cloud in (("encryption_keys", spec.encryption_keys), ("producers", spec.producers), ("consumer.network", spec.consumer.network)):
+    per_cloud_maps = (
+        ("encryption_keys", spec.encryption_keys), ("producers", spec.producers), ("operators", spec.operators),
+        ("consumer.network", spec.consumer.network), ("alarms.notify", spec.alarms.notify),
+    )
+    for field, per_cloud in per_cloud_maps:
         for cloud in per_cloud:
             if cloud not in spec.clouds:
                 issues.append(f"{path}.{field}.{cloud}: {cloud!r} is not in clouds {list(spec.clouds)!r}")
@@ -209,15 +223,57 @@ def _rule_gcp_ack_deadline(spec: QueueSpec, path: str) -> list[str]:
 
 def _rule_identities_and_keys(spec: QueueSpec, path: str) -> list[str]:
     issues = []
-    for cloud, members in spec.producers.items():
-        if cloud not in IDENTITY_FORMATS:
-            continue
-        for index, member in enumerate(members):
-            if isinstance(member, str):
-                issues += identity_issues(cloud, f"{path}.producers.{cloud}[{index}]", member)
+    for field, per_cloud in (("producers", spec.producers), ("operators", spec.operators)):
+        for cloud, members in per_cloud.items():
+            if cloud not in IDENTITY_FORMATS:
+                continue
+            for index, member in enumerate(members):
+                if isinstance(member, str):
+                    issues += identity_issues(cloud, f"{path}.{field}.{cloud}[{index}]", member)
+            named = [member for member in members if isinstance(member, str)]
+            for member in sorted({m for m in named if named.count(m) > 1}):
+                issues.append(f"{path}.{field}.{cloud}: {member!r} is named twice (allowed: each identity once)")
+    # Azure and Google Cloud would get the same role on the same queue or topic twice, which Azure refuses
+    # (a role assignment exists) and Google Cloud revokes for both when one goes: operators may send already.
+    for cloud in ("azure", "gcp"):
+        both = {m for m in spec.producers.get(cloud, ()) if isinstance(m, str)} & {m for m in spec.operators.get(cloud, ()) if isinstance(m, str)}
+        for member in sorted(both):
+            issues.append(
+                f"{path}.operators.{cloud}: {member!r} is a producer too; an operator may send already, so name it under operators only "
+                f"(when {cloud} is targeted)"
+            )
     for cloud, key in spec.encryption_keys.items():
         if cloud in KEY_FORMATS and isinstance(key, str):
             issues += key_issues(cloud, f"{path}.encryption_keys.{cloud}", key)
+    return issues
+
+
+def _rule_alarms(spec: QueueSpec, path: str) -> list[str]:
+    """Whom the dead-letter alarms notify: an address or the cloud's own target, each once, within the cloud's action limit."""
+    alarms, field, issues = spec.alarms, f"{path}.alarms", []
+    named = {cloud: entries for cloud, entries in alarms.notify.items() if entries}
+    if named and not alarms.dead_letter:
+        issues.append(
+            f"{field}.notify: names {', '.join(sorted(named))} but alarms.dead_letter is false, so no alarm would notify them "
+            f"(allowed: alarms.dead_letter true, or no notify)"
+        )
+    for cloud, entries in named.items():
+        if cloud not in spec.clouds or cloud not in NOTIFY_TARGET_FORMATS:
+            continue  # refused by _rule_clouds
+        plain = [entry for entry in entries if isinstance(entry, str)]
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str):
+                issues += notify_issues(cloud, f"{field}.notify.{cloud}[{index}]", entry)
+        for entry in sorted({e for e in plain if plain.count(e) > 1}):
+            issues.append(f"{field}.notify.{cloud}: {entry!r} is named twice (allowed: each address or target once)")
+        if cloud == "aws":
+            # One action for the topic cloudqueue creates for the addresses, one per existing topic.
+            actions = (1 if alarms.emails("aws") else 0) + len(alarms.targets("aws"))
+            if actions > AWS_MAX_ALARM_ACTIONS:
+                issues.append(
+                    f"{field}.notify.aws: {actions} alarm actions (one topic for the e-mail addresses, one per SNS topic ARN) is above "
+                    f"CloudWatch's maximum of {AWS_MAX_ALARM_ACTIONS} per alarm (allowed 0..{AWS_MAX_ALARM_ACTIONS} when aws is targeted)"
+                )
     return issues
 
 
@@ -392,6 +448,7 @@ RULES: tuple[Rule, ...] = (
     _rule_azure,
     _rule_gcp_ack_deadline,
     _rule_identities_and_keys,
+    _rule_alarms,
     _rule_environment,
     _rule_network,
     _rule_tags,

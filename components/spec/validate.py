@@ -22,7 +22,7 @@ from .. import program
 from .args import QueueArgs
 from .inputs import Check, aws_environment_size_issues, map_inputs
 from .limits import _AWS_KMS_KEY, _AWS_PRINCIPAL, _NAME, DEFAULTS, MAX_RETENTION
-from .model import ConsumerSpec, QueueSpec
+from .model import AlarmSpec, ConsumerSpec, QueueSpec
 from .rules import RULES
 
 
@@ -84,22 +84,27 @@ def _warn_cross_account_producers(spec: QueueSpec, path: str) -> None:
         return
     partition, region, key_account = key.split(":")[1], key.split(":")[3], key.split(":")[4]
     via = f"sqs.{region}.amazonaws.com" + (".cn" if partition == "aws-cn" else "")
-    for index, producer in enumerate(spec.producers.get("aws", ())):
-        if not isinstance(producer, str) or not _AWS_PRINCIPAL.match(producer) or producer.split(":")[4] == key_account:
-            continue
-        statement = {
-            "Sid": "AllowProducerThroughSqs", "Effect": "Allow", "Principal": {"AWS": producer},
-            "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": via}},
-        }
-        warnings.warn(
-            CrossAccountProducerWarning(
-                f"{path}.producers.aws[{index}]: {producer} is in account {producer.split(':')[4]}, but the queue key {key} is in "
-                f"{key_account}; SQS uses the key as the sender, so the key policy must allow it: {json.dumps(statement)}. Its own "
-                f"account must also grant it sqs:SendMessage on the queue and those two KMS actions on the key (the producer policy "
-                f"cloudqueue creates lives in the queue's account)"
-            ),
-            stacklevel=3,
-        )
+    # Operators send to the queue and receive from its dead-letter queue: the same key, the same two actions.
+    for field, sid, caller, sqs_rights, policy in (
+        ("producers", "AllowProducerThroughSqs", "sender", "sqs:SendMessage on the queue", "producer"),
+        ("operators", "AllowOperatorThroughSqs", "caller", "the SQS actions of the operator policy", "operator"),
+    ):
+        for index, member in enumerate(getattr(spec, field).get("aws", ())):
+            if not isinstance(member, str) or not _AWS_PRINCIPAL.match(member) or member.split(":")[4] == key_account:
+                continue
+            statement = {
+                "Sid": sid, "Effect": "Allow", "Principal": {"AWS": member},
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": via}},
+            }
+            warnings.warn(
+                CrossAccountProducerWarning(
+                    f"{path}.{field}.aws[{index}]: {member} is in account {member.split(':')[4]}, but the queue key {key} is in "
+                    f"{key_account}; SQS uses the key as the {caller}, so the key policy must allow it: {json.dumps(statement)}. Its own "
+                    f"account must also grant it {sqs_rights} and those two KMS actions on the key (the {policy} policy "
+                    f"cloudqueue creates lives in the queue's account)"
+                ),
+                stacklevel=3,
+            )
 
 
 def _warn_unpinned(spec: QueueSpec, path: str) -> None:
@@ -148,6 +153,7 @@ def _resolve(name: str, args: Mapping[str, Any], base_dir: Path) -> QueueSpec:
         },
     )
     clouds = tuple(args["clouds"])
+    alarms = args.get("alarms", {})
     # Default dead-letter retention: the longest every targeted cloud can store, so a failed
     # message stays inspectable for as long as possible (SQS keeps the original enqueue time).
     known = [MAX_RETENTION[c] for c in clouds if c in MAX_RETENTION and MAX_RETENTION[c] is not None]
@@ -164,6 +170,12 @@ def _resolve(name: str, args: Mapping[str, Any], base_dir: Path) -> QueueSpec:
         consumer=consumer,
         producers={cloud: tuple(ids) for cloud, ids in pick("producers", args).items()},
         tags=dict(pick("tags", args)),
+        operators={cloud: tuple(ids) for cloud, ids in pick("operators", args).items()},
+        max_message_bytes=pick("max_message_bytes", args),
+        alarms=AlarmSpec(
+            dead_letter=pick("dead_letter", alarms, "alarms."),
+            notify={cloud: tuple(entries) for cloud, entries in pick("notify", alarms, "alarms.").items()},
+        ),
     )
 
 

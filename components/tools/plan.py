@@ -31,7 +31,10 @@ CLOUDS = ("aws", "azure", "gcp")
 
 # The inputs worth a glance per type in the human and markdown views; JSON carries them all.
 KEY_INPUTS = {
-    "aws:sqs/queue:Queue": ("fifoQueue", "visibilityTimeoutSeconds", "messageRetentionSeconds", "redrivePolicy", "kmsMasterKeyId", "sqsManagedSseEnabled"),
+    "aws:sqs/queue:Queue": ("fifoQueue", "visibilityTimeoutSeconds", "messageRetentionSeconds", "maxMessageSize", "redrivePolicy", "kmsMasterKeyId", "sqsManagedSseEnabled"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "dimensions", "statistic", "period", "comparisonOperator", "threshold", "treatMissingData", "alarmActions"),
+    "aws:sns/topic:Topic": ("kmsMasterKeyId",),
+    "aws:sns/topicSubscription:TopicSubscription": ("protocol", "endpoint"),
     "aws:lambda/function:Function": ("runtime", "handler", "memorySize", "timeout", "architectures"),
     "aws:lambda/eventSourceMapping:EventSourceMapping": ("batchSize", "functionResponseTypes", "scalingConfig"),
     "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays",),
@@ -40,6 +43,8 @@ KEY_INPUTS = {
     "azure-native:web:WebApp": ("kind", "httpsOnly", "identity"),
     "azure-native:web:AppServicePlan": ("sku",),
     "azure-native:authorization:RoleAssignment": ("roleDefinitionId", "principalType"),
+    "azure-native:monitor:MetricAlert": ("severity", "windowSize", "criteria.allOf", "actions"),
+    "azure-native:monitor:ActionGroup": ("groupShortName", "emailReceivers"),
     "gcp:pubsub/subscription:Subscription": ("ackDeadlineSeconds", "messageRetentionDuration", "deadLetterPolicy", "enableMessageOrdering"),
     "gcp:pubsub/topic:Topic": ("kmsKeyName",),
     "gcp:cloudfunctionsv2/function:Function": ("serviceConfig.ingressSettings", "serviceConfig.availableMemory", "serviceConfig.timeoutSeconds", "serviceConfig.maxInstanceCount"),
@@ -47,6 +52,8 @@ KEY_INPUTS = {
     "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": ("role", "member"),
     "gcp:serviceaccount/iAMMember:IAMMember": ("role", "member"),
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": ("role", "member"),
+    "gcp:monitoring/alertPolicy:AlertPolicy": ("combiner", "conditions", "notificationChannels"),
+    "gcp:monitoring/notificationChannel:NotificationChannel": ("type", "labels"),
 }
 
 
@@ -248,6 +255,7 @@ def equivalence(clouds: dict[str, list[PlannedResource]]) -> list[dict[str, str]
         if cloud_function and subscription
         else None
     )
+    alarm_rows = _alarm_rows(aws, azure, gcp)
     rows = [
         ("max_delivery_attempts", get(sqs, "redrivePolicy", "maxReceiveCount"), get(bus, "maxDeliveryCount"), get(subscription, "deadLetterPolicy", "maxDeliveryAttempts"), ""),
         ("message_retention_seconds", get(sqs, "messageRetentionSeconds"), get(bus, "defaultMessageTimeToLive"), get(subscription, "messageRetentionDuration"), "expired Service Bus messages are dead-lettered"),
@@ -265,8 +273,71 @@ def equivalence(clouds: dict[str, list[PlannedResource]]) -> list[dict[str, str]
             f"a burst of at most {gcp_burst} never dead-letters a message unrun" if gcp_burst is not None else "",
             "Google Cloud: pushes refused with 429 count as delivery attempts; raise max_delivery_attempts or consumer.max_concurrency",
         ),
+        (
+            "max_message_bytes",
+            get(sqs, "maxMessageSize"),
+            "262144 (Standard tier, fixed)" if bus else "",
+            "10000000 (fixed)" if subscription else "",
+            "set on both SQS queues; Service Bus and Pub/Sub have no per-queue setting",
+        ),
+        *alarm_rows,
     ]
     return [{"field": f, "aws": a, "azure": z, "gcp": g, "note": n} for f, a, z, g, n in rows]
+
+
+def _alarm_rows(aws: list[PlannedResource], azure: list[PlannedResource], gcp: list[PlannedResource]) -> list[tuple[str, str, str, str, str]]:
+    """The dead-letter alarms per cloud, what they watch and whom they notify, and the operators' grants."""
+    count, age = _find(aws, "aws:cloudwatch/metricAlarm:MetricAlarm", "dead-letter-alarm"), _find(aws, "aws:cloudwatch/metricAlarm:MetricAlarm", "dead-letter-age-alarm")
+    alert = _find(azure, "azure-native:monitor:MetricAlert", "dead-letter-alarm")
+    policy = _find(gcp, "gcp:monitoring/alertPolicy:AlertPolicy", "dead-letter-alarm")
+
+    def cloudwatch(alarm: Optional[PlannedResource]) -> str:
+        if alarm is None:
+            return "none" if aws else ""
+        i = alarm.inputs
+        return f"{i['metricName']} {i['statistic']} > {i['threshold']} over {i['period']} s, {len(i.get('alarmActions') or [])} action(s)"
+
+    def stackdriver(index: int) -> str:
+        if policy is None:
+            return "none" if gcp else ""
+        condition = policy.inputs["conditions"][index]["conditionThreshold"]
+        metric = str(condition["filter"]).rsplit("/", 1)[-1].rstrip('"')
+        return f"{metric} > {condition['thresholdValue']}, {len(policy.inputs.get('notificationChannels') or [])} channel(s)"
+
+    azure_alert = ""
+    if alert is not None:
+        criterion = alert.inputs["criteria"]["allOf"][0]
+        azure_alert = f"{criterion['metricName']} {criterion['timeAggregation']} > {criterion['threshold']} for EntityName over {alert.inputs['windowSize']}, {len(alert.inputs.get('actions') or [])} action group(s)"
+    elif azure:
+        azure_alert = "none"
+
+    def granted(resources: list[PlannedResource], *types: str) -> int:
+        return len([r for r in resources if r.type in types and r.name.startswith(f"{r.parent}-operator-")])
+
+    # Two grants per operator on Azure and Google Cloud.
+    operators = (
+        f"operator policy (exported); queue-policy grants for {len(_operator_principals(aws))} operator(s)" if aws else "",
+        f"{granted(azure, 'azure-native:authorization:RoleAssignment') // 2} operator(s): Data Sender + Data Receiver on the queue" if azure else "",
+        f"{granted(gcp, 'gcp:pubsub/topicIAMMember:TopicIAMMember', 'gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember') // 2} operator(s): publisher on the topic + subscriber on the dead-letter subscription" if gcp else "",
+    )
+    return [
+        ("dead-letter alarm", cloudwatch(count), azure_alert, stackdriver(0), "alarms.notify: an SNS topic, action group or notification channel per cloud"),
+        (
+            "dead-letter age alarm",
+            cloudwatch(age),
+            "not needed: $DeadLetterQueue does not expire messages" if azure else "",
+            stackdriver(1),
+            "half of dead_letter_retention_seconds, before the cloud deletes the message",
+        ),
+        ("operators", *operators, "the rights of `cloudqueue send` and `cloudqueue dlq` on this queue and its dead-letter queue"),
+    ]
+
+
+def _operator_principals(aws: list[PlannedResource]) -> list[str]:
+    """The principals the dead-letter queue's policy grants the operators' actions."""
+    policy = _find(aws, "aws:sqs/queuePolicy:QueuePolicy", "dead-letter-policy")
+    document = json.loads(policy.inputs["policy"]) if policy is not None and isinstance(policy.inputs.get("policy"), str) else {}
+    return [p for s in document.get("Statement", []) if s.get("Sid") == "AllowListedOperators" for p in s["Principal"]["AWS"]]
 
 
 def build(project_dir: Path, stack: str, config: dict[str, Any], project: str) -> Plan:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -47,16 +48,23 @@ def _struct(props: dict) -> struct_pb2.Struct:
 class Analyzer:
     """The policy pack behind pulumi_policy's analyzer servicer, configured like `--policy-pack-config`."""
 
-    def __init__(self, policies: list, config: Optional[dict[str, dict]] = None):
+    def __init__(self, policies: list, config: Optional[dict[str, Any]] = None):
         self.policies = policies
-        self.config = config or {}
+        # A policy's config is its properties, optionally with an `enforcementLevel`, or just a level
+        # ("advisory"), as the CLI's --policy-pack-config file takes it.
+        self.levels = {p.name: p.enforcement_level or EnforcementLevel.MANDATORY for p in self.policies}
+        self.config: dict[str, dict] = {}
+        for name, values in (config or {}).items():
+            values = {"enforcementLevel": values} if isinstance(values, str) else dict(values)
+            if "enforcementLevel" in values:
+                self.levels[name] = EnforcementLevel(values.pop("enforcementLevel"))
+            self.config[name] = values
         self.servicer = _PolicyAnalyzerServicer("cloudqueue", "0.1.0", self.policies, EnforcementLevel.MANDATORY)
         if config:
-            levels = {p.name: p.enforcement_level for p in self.policies}
             request = analyzer_pb2.ConfigureAnalyzerRequest(
                 policyConfig={
-                    name: analyzer_pb2.PolicyConfig(enforcementLevel=self.servicer._map_enforcement_level(levels[name]), properties=_struct(values))
-                    for name, values in config.items()
+                    name: analyzer_pb2.PolicyConfig(enforcementLevel=self.servicer._map_enforcement_level(self.levels[name]), properties=_struct(values))
+                    for name, values in self.config.items()
                 }
             )
             self.servicer.Configure(request, None)
@@ -102,14 +110,14 @@ class Analyzer:
         """
         custom = [r for r in registrations if r.custom]
         found: list[Violation] = []
-        resource_policies = [p for p in self.policies if isinstance(p, ResourceValidationPolicy) and p.enforcement_level != EnforcementLevel.DISABLED]
+        resource_policies = [p for p in self.policies if isinstance(p, ResourceValidationPolicy) and self.levels[p.name] != EnforcementLevel.DISABLED]
         for registration in custom:
             props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(_struct(_plain(registration.inputs)))))
             options = PolicyResourceOptions(registration.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], registration.parent or None)
             for policy in resource_policies:
                 config = self.config.get(policy.name, {})
                 args = ResourceValidationArgs(registration.type, props, registration.urn, registration.name, options, None, config)
-                level = (policy.enforcement_level or EnforcementLevel.MANDATORY).value
+                level = self.levels[policy.name].value
 
                 def report(message: str, urn: Optional[str] = None, policy=policy, level=level, registration=registration) -> None:
                     found.append(Violation(policy.name, level, f"{policy.description}\n{message}", urn or registration.urn))
@@ -153,9 +161,14 @@ def load_pack(project_dir: Path) -> Optional[list]:
     rules = project_dir / "policy" / "cloudqueue_policy.py"
     if not rules.is_file():
         return None
-    spec = importlib.util.spec_from_file_location("cloudqueue_policy", rules)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # The pack imports its rule modules from its own folder, as the Pulumi CLI runs it there.
+    sys.path.insert(0, str(rules.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("cloudqueue_policy", rules)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(rules.parent))
     return module.POLICIES
 
 

@@ -18,7 +18,7 @@ QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-PRODUCER_POLICY = "aws:iam/policy:Policy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
 
@@ -105,7 +105,7 @@ def test_no_iam_statement_uses_a_wildcard_action_or_resource_beyond_the_x_ray_wr
     # new interfaces in the given subnets, and the X-Ray writes and EC2 describes, which support
     # no resource ARN at all.
     log_streams = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"] + ":*"
-    documents = [engine.policy(engine.one(ROLE_POLICY)), engine.policy(engine.one(PRODUCER_POLICY))]
+    documents = [engine.policy(engine.one(ROLE_POLICY)), *(engine.policy(policy) for policy in engine.all(MANAGED_POLICY))]
     checked = 0
     for statement in (s for d in documents for s in statements(d)):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -118,7 +118,7 @@ def test_no_iam_statement_uses_a_wildcard_action_or_resource_beyond_the_x_ray_wr
             named = ("arn:aws:ec2:us-east-1:*:subnet/subnet-0123456789abcdef0", "arn:aws:ec2:us-east-1:*:security-group/sg-0123456789abcdef0")
             assert all("*" not in resource or resource in (log_streams, f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*", *named) for resource in resources), statement
         checked += 1
-    assert checked == 8
+    assert checked == 8 + 3  # the role's and producer policy's, and the operator policy's three
 
 
 def test_tracing_is_active_by_default_and_off_drops_the_x_ray_grant(engine, base_spec):
@@ -212,13 +212,13 @@ def test_kms_key_encrypts_both_queues_and_grants_decrypt_via_sqs_and_lambda_only
     via_sqs_and_lambda = {"StringEquals": {"kms:ViaService": [f"sqs.{REGION}.amazonaws.com", f"lambda.{REGION}.amazonaws.com"]}}
     consumer = statements(engine.policy(engine.one(ROLE_POLICY)))
     assert {"Sid": "DecryptWithQueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs_and_lambda} in consumer
-    producer = statements(engine.policy(engine.one(PRODUCER_POLICY)))
+    producer = statements(engine.policy(engine.one(MANAGED_POLICY, "-producer-policy")))
     assert {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in producer
 
 
 def test_without_a_key_no_kms_permission_is_granted(engine, base_spec):
     build(engine, base_spec)
-    documents = [engine.policy(engine.one(ROLE_POLICY)), engine.policy(engine.one(PRODUCER_POLICY))]
+    documents = [engine.policy(engine.one(ROLE_POLICY)), *(engine.policy(policy) for policy in engine.all(MANAGED_POLICY))]
     assert not [s for d in documents for s in statements(d) if any(a.startswith("kms:") for a in s["Action"])]
 
 
@@ -252,9 +252,9 @@ def test_listed_producers_may_send_to_this_queue_only(engine, base_spec):
         "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
         "Resource": queue_arn,
     }
-    send = statements(engine.policy(engine.one(PRODUCER_POLICY)))
+    send = statements(engine.policy(engine.one(MANAGED_POLICY, "-producer-policy")))
     assert send == [{"Sid": "SendToThisQueue", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"], "Resource": queue_arn}]
-    assert engine.resolve(component.producer_policy_arn) == engine.one(PRODUCER_POLICY).outputs["arn"]
+    assert engine.resolve(component.producer_policy_arn) == engine.one(MANAGED_POLICY, "-producer-policy").outputs["arn"]
     # The dead-letter queue grants nobody send rights.
     assert len(statements(engine.policy(engine.one(QUEUE_POLICY, "dead-letter-policy")))) == 1
 
@@ -269,11 +269,13 @@ def test_fifo_makes_both_queues_fifo_with_fifo_names_and_no_batching_window(engi
     assert engine.resolve(component.dlq_url).endswith(".fifo")
 
 
-def test_queues_keep_the_providers_256_kib_message_size_not_sqs_1_mib(engine, base_spec):
-    # Recorded for the spec field that will set it: unset, the provider sends 262144, not SQS's newer 1 MiB.
-    build(engine, base_spec)
+@pytest.mark.parametrize("size", [None, 1048576])
+def test_both_queues_take_the_specs_message_size_which_the_provider_would_leave_at_256_kib(engine, base_spec, size):
+    # Unset, the provider sends its own 262144 whatever SQS allows (the mocks answer so): the component
+    # always sets it, on the dead-letter queue too, so a redriven message fits both ways.
+    build(engine, base_spec, **({"max_message_bytes": size} if size else {}))
     for queue in engine.all(QUEUE):
-        assert "maxMessageSize" not in queue.inputs and queue.outputs["maxMessageSize"] == 262144
+        assert queue.inputs["maxMessageSize"] == queue.outputs["maxMessageSize"] == (size or 262144), queue.name
 
 
 def test_redrive_policy_carries_max_receive_count_as_a_json_number(engine, base_spec):
@@ -292,7 +294,7 @@ def test_every_child_is_parented_to_the_component(engine, base_spec):
     build(engine, base_spec)
     component = engine.one("cloudqueue:index:AwsQueue")
     children = [r for r in engine.all() if r is not component]
-    assert len(children) == 11
+    assert len(children) == 14  # with the operator policy and the two dead-letter alarms
     for child in children:
         assert child.parent == component.urn, child.name
         assert child.name.startswith("orders-"), child.name
@@ -351,7 +353,7 @@ def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
 def test_user_tags_reach_every_taggable_resource(engine, base_spec):
     build(engine, base_spec, tags={"team": "payments"})
     taggable = [r for r in engine.all() if r.custom and r.type not in (ROLE_POLICY, QUEUE_POLICY, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")]
-    assert len(taggable) == 7
+    assert len(taggable) == 10
     for resource in taggable:
         assert resource.inputs["tags"] == {"team": "payments", "cloudqueue:queue": "orders"}, resource.name
 

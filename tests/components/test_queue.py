@@ -26,7 +26,11 @@ def test_queue_fans_out_to_every_targeted_cloud_with_the_brief_outputs(engine, b
         child = engine.one(f"cloudqueue:index:{token}")
         assert (child.name, child.parent) == (f"orders-{cloud}", root.urn)
     outputs = engine.resolve(queue.outputs)
-    assert set(outputs["azure"]) == {"namespace_name", "queue_name", "dead_letter_path", "function_app_name"}
+    assert set(outputs["aws"]) == {"queue_url", "queue_arn", "dlq_url", "dlq_arn", "function_name", "producer_policy_arn", "operator_policy_arn"}
+    assert set(outputs["azure"]) == {"namespace_name", "queue_name", "dead_letter_path", "function_app_name", "namespace_host"}
+    # What `cloudqueue send` and `dlq` connect to (tools/ops/outputs.py prefers it to a derived host).
+    namespace = engine.one("azure-native:servicebus:Namespace").outputs
+    assert outputs["azure"]["namespace_host"] == f"{namespace['name']}.servicebus.windows.net" == namespace["serviceBusEndpoint"][8:-5]
     assert set(outputs["gcp"]) == {"topic_id", "subscription_id", "dead_letter_topic_id", "dead_letter_subscription_id", "function_name"}
     assert outputs["azure"]["dead_letter_path"] == engine.one("azure-native:servicebus:Queue").outputs["name"] + "/$DeadLetterQueue"
     assert outputs["gcp"]["topic_id"] == engine.one("gcp:pubsub/topic:Topic", "-topic").id

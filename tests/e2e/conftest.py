@@ -1,8 +1,9 @@
 """Fixtures of the AWS end-to-end tests: a ministack server per test, from its own venv.
 
-The venv comes from tests/e2e/setup-ministack.sh (`make e2e` runs it). Without it these tests
-skip, saying how to get it, unless CLOUDQUEUE_E2E=require, which CI sets so that a broken setup
-fails the run instead of skipping it.
+They run with `make e2e` (which builds the venv with tests/e2e/setup-ministack.sh and sets
+CLOUDQUEUE_E2E=require; CI runs it too): about 75 s of a real Lambda runtime, kept out of `make test`
+so the everyday suite stays fast. Without CLOUDQUEUE_E2E they skip, saying how to run them; with
+CLOUDQUEUE_E2E=require a missing venv fails the run instead of skipping it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ VENV = Path(os.environ.get("MINISTACK_VENV") or REPO / ".e2e" / "ministack-venv"
 
 @pytest.fixture(scope="session")
 def ministack_venv() -> Path:
+    if not os.environ.get("CLOUDQUEUE_E2E"):
+        pytest.skip("the AWS end-to-end tests run with `make e2e` (CLOUDQUEUE_E2E=require)")
     if not (VENV / "bin" / "python").exists():
         reason = f"ministack's venv {VENV} is missing: run tests/e2e/setup-ministack.sh (or `make e2e`)"
         if os.environ.get("CLOUDQUEUE_E2E") == "require":

@@ -34,10 +34,13 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LAYER = "aws:lambda/layerVersion:LayerVersion"
 FUNCTION = "aws:lambda/function:Function"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPONENT = "cloudqueue:index:AwsQueue"
 # Dependencies first: what a later resource names must exist (the redrive policy's DLQ, the
-# function's role, layer and log group, the mapping's queue and function).
-ORDER = [LOG_GROUP, ROLE, ROLE_POLICY, POLICY, QUEUE, REDRIVE_ALLOW, QUEUE_POLICY, LAYER, FUNCTION, MAPPING]
+# function's role, layer and log group, the mapping's queue and function, the alarms' queue and topic).
+ORDER = [LOG_GROUP, ROLE, ROLE_POLICY, POLICY, QUEUE, REDRIVE_ALLOW, QUEUE_POLICY, LAYER, FUNCTION, MAPPING, TOPIC, SUBSCRIPTION, ALARM]
 
 ACTIVE_TIMEOUT_SECONDS = 60
 
@@ -61,6 +64,7 @@ def _same(value: Any) -> Any:
 
 QUEUE_ATTRIBUTES = {
     "messageRetentionSeconds": "MessageRetentionPeriod",
+    "maxMessageSize": "MaximumMessageSize",
     "visibilityTimeoutSeconds": "VisibilityTimeout",
     "redrivePolicy": "RedrivePolicy",
     "fifoQueue": "FifoQueue",
@@ -106,6 +110,7 @@ class Deployment:
 class Applier:
     def __init__(self, client: Callable[[str], Any], visibility_timeout: int | None):
         self.sqs, self.iam, self.logs, self.lambda_ = client("sqs"), client("iam"), client("logs"), client("lambda")
+        self.sns, self.cloudwatch = client("sns"), client("cloudwatch")
         self.visibility_timeout = visibility_timeout
         self.deployment = Deployment(endpoint=self.sqs.meta.endpoint_url)
 
@@ -238,6 +243,44 @@ class Applier:
         _unmapped(r, set(self.MAPPING_INPUTS))
         params = {api: convert(r.inputs[key]) for key, (api, convert) in self.MAPPING_INPUTS.items() if r.inputs.get(key) is not None}
         self.deployment.responses[r.name] = self._call(self.lambda_, "CreateEventSourceMapping", r.name, **params)
+
+
+    # --- SNS and CloudWatch alarms --------------------------------------------------------------
+
+    def _Topic(self, r: Registration) -> None:
+        _unmapped(r, {"kmsMasterKeyId", "tags", "name"})
+        attributes = {"KmsMasterKeyId": r.inputs["kmsMasterKeyId"]} if r.inputs.get("kmsMasterKeyId") else {}
+        tags = [{"Key": k, "Value": v} for k, v in (r.inputs.get("tags") or {}).items()]
+        response = self._call(self.sns, "CreateTopic", r.name, Name=r.outputs["name"], Attributes=attributes, Tags=tags)
+        assert response["TopicArn"] == r.outputs["arn"], f"{r.name}: ministack made {response['TopicArn']}, the program wired {r.outputs['arn']}"
+        self.deployment.responses[r.name] = response
+
+    def _TopicSubscription(self, r: Registration) -> None:
+        _unmapped(r, {"topic", "protocol", "endpoint"})
+        self.deployment.responses[r.name] = self._call(
+            self.sns, "Subscribe", r.name, TopicArn=r.inputs["topic"], Protocol=r.inputs["protocol"], Endpoint=r.inputs["endpoint"], ReturnSubscriptionArn=True
+        )
+
+    ALARM_INPUTS = {
+        "namespace": ("Namespace", _same),
+        "metricName": ("MetricName", _same),
+        "dimensions": ("Dimensions", lambda v: [{"Name": k, "Value": value} for k, value in v.items()]),
+        "statistic": ("Statistic", _same),
+        "period": ("Period", _int),
+        "evaluationPeriods": ("EvaluationPeriods", _int),
+        "comparisonOperator": ("ComparisonOperator", _same),
+        "threshold": ("Threshold", float),
+        "treatMissingData": ("TreatMissingData", _same),
+        "alarmDescription": ("AlarmDescription", _same),
+        "alarmActions": ("AlarmActions", list),
+        "okActions": ("OKActions", list),
+        "tags": ("Tags", lambda v: [{"Key": k, "Value": value} for k, value in v.items()]),
+    }
+
+    def _MetricAlarm(self, r: Registration) -> None:
+        _unmapped(r, set(self.ALARM_INPUTS) | {"name"})
+        params = {api: convert(r.inputs[key]) for key, (api, convert) in self.ALARM_INPUTS.items() if r.inputs.get(key) is not None}
+        self.deployment.responses[r.name] = self._call(self.cloudwatch, "PutMetricAlarm", r.name, AlarmName=r.outputs["name"], **params)
 
 
 def apply(registrations: list[Registration], client: Callable[[str], Any], visibility_timeout: int | None = None) -> Deployment:

@@ -2,12 +2,14 @@
 
 The component runs under the mock engine; tests/e2e/deploy.py applies its recorded inputs to
 ministack (1.5.33, tests/e2e/ministack-requirements.txt) through boto3: the queue and its
-dead-letter queue with the redrive policy, the redrive-allow policy, both queue policies, the
-role and its policy, the producer policy, the log group, the dependency layer built from
-consumers/orders/requirements.txt, the function from the zip the program built and hashed, and
-the event source mapping (batch size, batching window, ReportBatchItemFailures, maximum
-concurrency). ministack's own mapping then polls the queue and invokes the function in local
-worker processes, which run the real cloudqueue_runtime.aws adapter.
+dead-letter queue with the redrive policy and message size, the redrive-allow policy, both queue
+policies, the role and its policy, the producer and operator policies, the log group, the
+dependency layer built from consumers/orders/requirements.txt, the function from the zip the
+program built and hashed, the event source mapping (batch size, batching window,
+ReportBatchItemFailures, maximum concurrency), the two dead-letter alarms and, with
+`alarms.notify`, the SNS topic and its e-mail subscription. ministack's own mapping then polls
+the queue and invokes the function in local worker processes, which run the real
+cloudqueue_runtime.aws adapter.
 
 Changed from what the component records: only the queues' visibility timeout, from the derived
 180 s (6 x the 30 s function timeout) to VISIBILITY_SECONDS, so that a retry takes seconds. Lambda
@@ -29,6 +31,11 @@ core/lambda_runtime.py, core/iam_evaluator.py), so these tests cannot show it:
 - IAM is not evaluated (AUTH is off): the role's policy, the queue policies (their
   DenyInsecureTransport over this plain-HTTP endpoint included) and the producer policy are
   stored and read back, never enforced; the mapping reads the queue without the role.
+- CloudWatch: ministack evaluates an alarm on the data points of its metric name whatever their
+  dimensions, and its SQS publishes no AWS/SQS metrics, so no message moves an alarm here: the
+  alarm is moved with SetAlarmState, and what is checked is its definition and that its state
+  change reaches the topic. SNS confirms an e-mail subscription at once (AWS waits for the
+  recipient) and sends no e-mail; the topic's KMS key is stored, not used.
 - Lambda runs the function on ministack's own interpreter (the venv's Python, not the
   python3.12 runtime) on this machine's architecture (not arm64); the layer is extracted and put
   first on sys.path, as Lambda does with /opt/python. No KMS for the environment, no X-Ray
@@ -49,7 +56,7 @@ import pytest
 
 from components import AwsQueue
 from e2e.consumer.orders_handler import kind
-from e2e.deploy import COMPONENT, FUNCTION, LAYER, MAPPING, QUEUE, ROLE_POLICY, apply
+from e2e.deploy import ALARM, COMPONENT, FUNCTION, LAYER, MAPPING, QUEUE, ROLE_POLICY, TOPIC, apply
 from emulators import drain_messages
 from pulumi_mocks import REPO, Engine, load_stack_config, run_main
 from tests.cloudqueue_runtime.test_delivery_semantics import SENT, kinds, send
@@ -164,6 +171,35 @@ def test_ministack_holds_what_aws_queue_registered_under_the_same_arns(ministack
     # pass, a ministack upgrade brought message move tasks, and a redrive test belongs here.
     with pytest.raises(botocore.exceptions.ClientError, match="InvalidAction"):
         sqs.start_message_move_task(SourceArn=engine.one(QUEUE, "-dead-letter").outputs["arn"])
+
+
+def test_the_dead_letter_alarms_are_defined_on_the_dlq_and_their_state_change_reaches_the_topic(ministack, e2e_consumer):
+    engine = registered(e2e_consumer, alarms={"notify": {"aws": ["ops@example.com"]}})
+    deployment = apply(engine.all(), ministack.client, visibility_timeout=VISIBILITY_SECONDS)
+    assert {call.split()[1] for call in deployment.calls} == {r.name for r in engine.all() if r.type != COMPONENT}
+    cloudwatch, sns, sqs = ministack.client("cloudwatch"), ministack.client("sns"), ministack.client("sqs")
+    topic, dead_letter = engine.one(TOPIC).outputs["arn"], engine.one(QUEUE, "-dead-letter").outputs["name"]
+    held = {alarm["AlarmName"]: alarm for alarm in cloudwatch.describe_alarms()["MetricAlarms"]}
+    for alarm in engine.all(ALARM):
+        stored = held[alarm.outputs["name"]]
+        assert stored["Dimensions"] == [{"Name": "QueueName", "Value": dead_letter}]
+        assert (stored["Namespace"], stored["MetricName"], stored["Statistic"], stored["Period"]) == ("AWS/SQS", alarm.inputs["metricName"], "Maximum", 60)
+        assert stored["AlarmActions"] == stored["OKActions"] == [topic]
+    assert [(s["Protocol"], s["Endpoint"]) for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [("email", "ops@example.com")]
+
+    # A probe the test adds (not the component): an SQS queue subscribed to the alarm topic.
+    probe = sqs.create_queue(QueueName="alarm-probe")["QueueUrl"]
+    probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=probe_arn)
+    count_alarm = engine.one(ALARM, "-dead-letter-alarm").outputs["name"]
+    cloudwatch.set_alarm_state(AlarmName=count_alarm, StateValue="ALARM", StateReason="e2e: a message was dead-lettered")
+    # SNS delivers asynchronously: wait for it, bounded.
+    received = sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10, WaitTimeSeconds=10).get("Messages", [])
+    (message,) = received + drain_messages(sqs, probe)
+    envelope = json.loads(message["Body"])
+    notification = json.loads(envelope["Message"]) if envelope.get("Type") == "Notification" else envelope
+    assert (notification["AlarmName"], notification["NewStateValue"]) == (count_alarm, "ALARM")
+    assert notification["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible" and "cloudqueue dlq peek" in notification["AlarmDescription"]
 
 
 def test_mixed_load_through_ministacks_mapping_dead_letters_exactly_the_poison_and_malformed(ministack, e2e_consumer, results_file):

@@ -25,6 +25,27 @@ DLQ_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders-dead-letter-10d8e5c"
 QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/orders-queue-05e0240"
 DLQ_URL = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/orders-dead-letter-10d8e5c"
 KEY = "projects/p/locations/europe-west1/keyRings/queues/cryptoKeys/orders"
+DLQ_NAME = "orders-dead-letter-10d8e5c"
+DLQ_ALARM = {"namespace": "AWS/SQS", "metricName": "ApproximateNumberOfMessagesVisible", "dimensions": {"QueueName": DLQ_NAME}, "statistic": "Maximum", "threshold": 0}
+NAMESPACE_ID = "/subscriptions/3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b/resourceGroups/cq/providers/Microsoft.ServiceBus/namespaces/cq-bus"
+
+
+def dead_letter_alert(queue: str = "orders-queue", scope: str = NAMESPACE_ID, metric: str = "DeadletteredMessages") -> dict:
+    """A metric alert's outputs, as azure-native returns them, on one queue's dead-lettered messages."""
+    return {
+        "scopes": [scope],
+        "criteria": {
+            "odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+            "allOf": [{"criterionType": "StaticThresholdCriterion", "name": "dlq", "metricName": metric, "operator": "GreaterThan", "threshold": 0,
+                       "timeAggregation": "Maximum", "dimensions": [{"name": "EntityName", "operator": "Include", "values": [queue]}]}],
+        },
+    }
+
+
+def dead_letter_policy(subscription: str = "orders-dead-letter-subscription", metric: str = "num_undelivered_messages") -> dict:
+    """An alert policy's outputs watching one subscription by its short name."""
+    condition = f'resource.type = "pubsub_subscription" AND resource.label.subscription_id = "{subscription}" AND metric.type = "pubsub.googleapis.com/subscription/{metric}"'
+    return {"combiner": "OR", "conditions": [{"displayName": "dead letters", "conditionThreshold": {"filter": condition, "comparison": "COMPARISON_GT", "thresholdValue": 0, "duration": "0s"}}]}
 
 BASELINES = {
     "aws:sqs/queue:Queue": {"sqsManagedSseEnabled": True, "messageRetentionSeconds": 345600},
@@ -185,7 +206,8 @@ def sqs_stack(**queue_changes) -> list[tuple[str, str, dict, bool]]:
     queue.update(queue_changes)
     function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-consumer"
     return [
-        ("aws:sqs/queue:Queue", "orders-dead-letter", {"arn": DLQ_ARN, "url": DLQ_URL, "sqsManagedSseEnabled": True}, False),
+        ("aws:sqs/queue:Queue", "orders-dead-letter", {"arn": DLQ_ARN, "url": DLQ_URL, "name": DLQ_NAME, "sqsManagedSseEnabled": True}, False),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "orders-dead-letter-alarm", DLQ_ALARM, False),
         ("aws:sqs/queue:Queue", "orders-queue", queue, False),
         ("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "orders-dead-letter-redrive-allow", {"queueUrl": DLQ_URL}, False),
         ("aws:lambda/function:Function", "orders-consumer", {"arn": function_arn, "name": "orders-consumer", "timeout": 30}, False),
@@ -221,10 +243,13 @@ def pubsub_stack(dead_letter_key: str | None = KEY, main_key: str | None = KEY) 
     topic = {"id": "projects/p/topics/orders-topic", **({"kmsKeyName": main_key} if main_key else {})}
     dead_letter = {"id": "projects/p/topics/orders-dead-letter", **({"kmsKeyName": dead_letter_key} if dead_letter_key else {})}
     subscription = {**BASELINES["gcp:pubsub/subscription:Subscription"], "id": "projects/p/subscriptions/orders-subscription"}
+    held = {"id": "projects/p/subscriptions/orders-dead-letter-subscription", "name": "orders-dead-letter-subscription", "topic": "projects/p/topics/orders-dead-letter"}
     return [
         ("gcp:pubsub/topic:Topic", "orders-topic", topic, False),
         ("gcp:pubsub/topic:Topic", "orders-dead-letter", dead_letter, False),
         ("gcp:pubsub/subscription:Subscription", "orders-subscription", subscription, False),
+        ("gcp:pubsub/subscription:Subscription", "orders-dead-letter-subscription", held, False),
+        ("gcp:monitoring/alertPolicy:AlertPolicy", "orders-dead-letter-alarm", dead_letter_policy(), False),
     ]
 
 
@@ -259,11 +284,60 @@ def test_a_stack_that_requires_customer_keys_rejects_an_unkeyed_function_or_log_
 
 
 def test_a_protected_stack_rejects_an_unprotected_queue_or_topic():
-    stack = [("azure-native:servicebus:Queue", "orders-queue", BASELINES["azure-native:servicebus:Queue"], True), ("gcp:pubsub/topic:Topic", "orders-topic", {"id": "projects/p/topics/t"}, False)]
+    stack = [
+        ("azure-native:servicebus:Queue", "orders-queue", {**BASELINES["azure-native:servicebus:Queue"], "name": "orders-queue"}, True),
+        ("azure-native:monitor:MetricAlert", "orders-dead-letter-alarm", dead_letter_alert(), False),
+        ("gcp:pubsub/topic:Topic", "orders-topic", {"id": "projects/p/topics/t"}, False),
+    ]
     assert fired(Analyzer().stack(stack), "queues-protected") == []
     violations = Analyzer({"queues-protected": {"required": True}}).stack(stack)
     assert [v.policy for v in violations] == ["queues-protected"]
     assert "'orders-topic' holds messages but is not protected" in violations[0].message
+
+
+# --- every dead-letter queue has an alarm: a stack rule per cloud -----------------------------------------
+
+
+def test_an_sqs_dead_letter_queue_without_an_alarm_on_its_visible_messages_is_a_violation(analyzer):
+    assert fired(analyzer.stack(sqs_stack()), "sqs-dead-letter-queue-has-alarm") == []
+    unwatched = [r for r in sqs_stack() if r[0] != "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    elsewhere = [*unwatched, ("aws:cloudwatch/metricAlarm:MetricAlarm", "other", {**DLQ_ALARM, "dimensions": {"QueueName": "other-dlq"}}, False)]
+    other_metric = [*unwatched, ("aws:cloudwatch/metricAlarm:MetricAlarm", "age", {**DLQ_ALARM, "metricName": "ApproximateAgeOfOldestMessage"}, False)]
+    for stack in (unwatched, elsewhere, other_metric):
+        violations = [v for v in analyzer.stack(stack) if v.policy == "sqs-dead-letter-queue-has-alarm"]
+        assert len(violations) == 1 and violations[0].urn.endswith("::orders-dead-letter")
+        assert "'orders-dead-letter' has no CloudWatch alarm on ApproximateNumberOfMessagesVisible" in violations[0].message
+
+
+def servicebus_stack(*alerts: dict) -> list[tuple[str, str, dict, bool]]:
+    queue = {**BASELINES["azure-native:servicebus:Queue"], "name": "orders-queue", "namespaceName": "cq-bus"}
+    return [("azure-native:servicebus:Queue", "orders-queue", queue, False), *(("azure-native:monitor:MetricAlert", f"alert-{i}", a, False) for i, a in enumerate(alerts))]
+
+
+def test_a_service_bus_queue_without_a_dead_letter_alert_for_its_entity_is_a_violation(analyzer):
+    assert analyzer.stack(servicebus_stack(dead_letter_alert())) == []
+    other_namespace = NAMESPACE_ID.replace("cq-bus", "other-bus")
+    for alerts in ((), (dead_letter_alert(queue="payments-queue"),), (dead_letter_alert(metric="ActiveMessages"),), (dead_letter_alert(scope=other_namespace),)):
+        violations = analyzer.stack(servicebus_stack(*alerts))
+        assert [v.policy for v in violations] == ["servicebus-dead-letter-queue-has-alert"], alerts
+        assert "'orders-queue' has no metric alert on DeadletteredMessages for its EntityName" in violations[0].message
+
+
+def test_a_pubsub_dead_letter_subscription_without_an_alert_is_a_violation(analyzer):
+    assert analyzer.stack(pubsub_stack()) == []
+    for policy in (None, dead_letter_policy(subscription="orders-subscription"), dead_letter_policy(metric="oldest_unacked_message_age")):
+        stack = [r for r in pubsub_stack() if r[0] != "gcp:monitoring/alertPolicy:AlertPolicy"]
+        stack += [("gcp:monitoring/alertPolicy:AlertPolicy", "alert", policy, False)] if policy else []
+        violations = analyzer.stack(stack)
+        assert [v.policy for v in violations] == ["pubsub-dead-letter-subscription-has-alert"]
+        assert "'orders-dead-letter-subscription' has no alert policy on num_undelivered_messages" in violations[0].message
+
+
+def test_a_dead_letter_topic_without_a_subscription_to_watch_is_a_violation(analyzer):
+    stack = [r for r in pubsub_stack() if r[1] not in ("orders-dead-letter-subscription", "orders-dead-letter-alarm")]
+    violations = analyzer.stack(stack)
+    assert [v.policy for v in violations] == ["pubsub-dead-letter-subscription-has-alert"]
+    assert "dead-letter topic 'projects/p/topics/orders-dead-letter' of 'orders-subscription' has no subscription" in violations[0].message
 
 
 # --- the pack itself ----------------------------------------------------------------------------------
@@ -286,7 +360,8 @@ def test_the_pack_lists_every_rule_the_module_defines():
     assert all(isinstance(p, (ResourceValidationPolicy, StackValidationPolicy)) for p in cloudqueue_policy.POLICIES)
     # Every rule has a failing fixture in this file.
     tested = {rule for rule, *_ in FAILING} | {
-        "sqs-queue-has-dead-letter-queue", "lambda-queue-visibility-covers-function-timeout", "pubsub-topic-customer-key", "queues-protected"
+        "sqs-queue-has-dead-letter-queue", "lambda-queue-visibility-covers-function-timeout", "pubsub-topic-customer-key", "queues-protected",
+        "sqs-dead-letter-queue-has-alarm", "servicebus-dead-letter-queue-has-alert", "pubsub-dead-letter-subscription-has-alert",
     } | {rule for rule, *_ in KEY_RULES}
     assert {p.name for p in cloudqueue_policy.POLICIES} == tested
 

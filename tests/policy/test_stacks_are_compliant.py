@@ -47,3 +47,36 @@ def test_the_pack_catches_an_unprotected_queue_in_the_prod_stack(in_repo):
     run_main(engine, config)
     violations = mandatory(Analyzer(policy_config("prod")).program(engine.all()))
     assert violations and {v.policy for v in violations} == {"queues-protected"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_turning_the_dead_letter_alarms_off_is_what_the_three_alarm_rules_report(in_repo, stack):
+    import json
+
+    engine = Engine(preview=False, stack=stack)
+    config = load_stack_config(stack)
+    queues = json.loads(config["cloudqueue:queues"])
+    for spec in queues.values():
+        spec["alarms"] = {"dead_letter": False}
+    config["cloudqueue:queues"] = json.dumps(queues)
+    run_main(engine, config)
+    violations = mandatory(Analyzer(policy_config(stack)).program(engine.all()))
+    alarm_rules = ("sqs-dead-letter-queue-has-alarm", "servicebus-dead-letter-queue-has-alert", "pubsub-dead-letter-subscription-has-alert")
+    # One per dead-letter queue on each cloud, and nothing else.
+    assert sorted(v.policy for v in violations) == sorted(rule for rule in alarm_rules for _ in queues)
+
+
+def test_a_stack_that_turns_the_alarms_off_on_purpose_can_make_their_rules_advisory(in_repo):
+    import json
+
+    engine = Engine(preview=False, stack="dev")
+    config = load_stack_config("dev")
+    queues = json.loads(config["cloudqueue:queues"])
+    queues["orders"]["alarms"] = {"dead_letter": False}
+    config["cloudqueue:queues"] = json.dumps(queues)
+    run_main(engine, config)
+    rules = ("sqs-dead-letter-queue-has-alarm", "servicebus-dead-letter-queue-has-alert", "pubsub-dead-letter-subscription-has-alert")
+    # As README says: the CLI's policy config file takes a bare level ("advisory") for a policy.
+    violations = Analyzer({**policy_config("dev"), **{rule: "advisory" for rule in rules}}).program(engine.all())
+    assert sorted((v.policy, v.level) for v in violations) == sorted((rule, "advisory") for rule in rules)
+    assert mandatory(violations) == []

@@ -186,3 +186,24 @@ def test_the_scan_reads_each_checks_status_from_the_readme_table():
     table = scan.documented()
     assert table and all(status for status in table.values())
     assert table.get("CKV_AWS_117", "").startswith("Opt-in")
+
+
+def test_alarms_keep_their_dimensions_and_labels_as_maps_and_a_metric_alerts_criteria_its_odata_type():
+    converted = convert([
+        {"type": "aws:cloudwatch/metricAlarm:MetricAlarm", "name": "orders-aws-dead-letter-alarm", "outputs": {"name": "alarm-1"},
+         "inputs": {"dimensions": {"QueueName": "orders-dlq"}, "threshold": 0.0, "alarmActions": []}},
+        {"type": "gcp:monitoring/alertPolicy:AlertPolicy", "name": "orders-gcp-dead-letter-alarm", "outputs": {},
+         "inputs": {"userLabels": {"cloudqueue_queue": "orders"}, "conditions": [{"displayName": "d", "conditionThreshold": {
+             "thresholdValue": 0.0, "aggregations": [{"perSeriesAligner": "ALIGN_MAX"}]}}]}},
+        {"type": "azure-native:monitor:MetricAlert", "name": "orders-azure-dead-letter-alarm", "outputs": {"name": "orders-alarm1234"},
+         "inputs": {"resourceGroupName": "rg", "location": "global", "severity": 2.0,
+                    "criteria": {"odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": [{"threshold": 0.0}]}}},
+    ])
+
+    alarm, policy = (r["values"] for r in converted.plan["planned_values"]["root_module"]["resources"])
+    assert alarm == {"dimensions": {"QueueName": "orders-dlq"}, "threshold": 0, "alarm_actions": [], "name": "alarm-1"}
+    assert policy["user_labels"] == {"cloudqueue_queue": "orders"}
+    assert policy["conditions"] == [{"display_name": "d", "condition_threshold": [{"threshold_value": 0, "aggregations": [{"per_series_aligner": "ALIGN_MAX"}]}]}]
+    (alert,) = converted.template["resources"]
+    assert (alert["type"], alert["name"], alert["location"]) == ("Microsoft.Insights/metricAlerts", "orders-alarm1234", "global")
+    assert alert["properties"] == {"severity": 2, "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": [{"threshold": 0}]}}

@@ -1,4 +1,4 @@
-"""The AWS provider's answers: SQS queues and their policies, IAM, CloudWatch logs, Lambda."""
+"""The AWS provider's answers: SQS queues and their policies, IAM, CloudWatch logs and alarms, SNS, Lambda."""
 
 from __future__ import annotations
 
@@ -108,6 +108,49 @@ def _event_source_mapping(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+# PutMetricAlarm's values (CloudWatch API reference): the comparisons of static thresholds, the
+# standard statistics, how missing data is treated, and periods of 10, 20, 30 or a multiple of 60 s.
+_COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold")
+_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+
+
+def _metric_alarm(args: MockResourceArgs) -> tuple[str, dict]:
+    name = _autoname(args, 255, r"^[^\x00-\x1f]+$")
+    inputs = args.inputs
+    period = int(inputs.get("period", 0))
+    if period not in (10, 20, 30) and (period <= 0 or period % 60):
+        raise ValueError(f"CloudWatch: period {period} must be 10, 20, 30 or a multiple of 60")
+    if inputs.get("comparisonOperator") not in _COMPARISONS or inputs.get("statistic") not in _STATISTICS:
+        raise ValueError(f"CloudWatch: comparison {inputs.get('comparisonOperator')!r} or statistic {inputs.get('statistic')!r} is not a static-threshold one")
+    if inputs.get("treatMissingData", "missing") not in _MISSING_DATA:
+        raise ValueError(f"CloudWatch: treatMissingData {inputs['treatMissingData']!r} is not one of {_MISSING_DATA}")
+    for key in ("alarmActions", "okActions", "insufficientDataActions"):
+        if len(inputs.get(key) or []) > 5:
+            raise ValueError(f"CloudWatch: {key} holds {len(inputs[key])} actions, above the maximum of 5")
+    arn = f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    return name, {"name": name, "arn": arn, "actionsEnabled": True, "datapointsToAlarm": 0, "region": REGION}
+
+
+def _sns_topic(args: MockResourceArgs) -> tuple[str, dict]:
+    fifo = bool(args.inputs.get("fifoTopic"))
+    name = _autoname(args, 256, r"^[A-Za-z0-9_-]+(\.fifo)?$", ".fifo" if fifo else "")
+    arn = f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{name}"
+    return arn, {"name": name, "arn": arn, "owner": ACCOUNT, "signatureVersion": 1, "region": REGION}
+
+
+def _sns_subscription(args: MockResourceArgs) -> tuple[str, dict]:
+    protocol, endpoint, topic = args.inputs["protocol"], args.inputs["endpoint"], args.inputs["topic"]
+    if protocol not in ("sqs", "sms", "lambda", "firehose", "application", "email", "email-json", "http", "https"):
+        raise ValueError(f"SNS: protocol {protocol!r} is not one SNS subscribes")
+    if protocol.startswith("email") and "@" not in endpoint:
+        raise ValueError(f"SNS: an {protocol} subscription needs an e-mail address, got {endpoint!r}")
+    # The provider subscribes with ReturnSubscriptionArn, so even a pending e-mail subscription has its ARN.
+    arn = f"{topic}:{uuid.UUID(_hex(topic + endpoint, 32))}"
+    pending = protocol in ("email", "email-json")
+    return arn, {"arn": arn, "ownerId": ACCOUNT, "pendingConfirmation": pending, "confirmationWasAuthenticated": not pending, "region": REGION}
+
+
 OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "aws:sqs/queue:Queue": _sqs_queue,
     "aws:sqs/queuePolicy:QueuePolicy": _queue_attribute,
@@ -117,6 +160,9 @@ OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
     "aws:iam/policy:Policy": _iam_policy,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:sns/topic:Topic": _sns_topic,
+    "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
     "aws:lambda/function:Function": _lambda_function,
     "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:lambda/layerVersion:LayerVersion": _layer_version,

@@ -1,4 +1,4 @@
-"""The azure-native provider's answers: resource groups, Service Bus, storage, Flex Consumption apps, roles, monitoring.
+"""The azure-native provider's answers: resource groups, Service Bus, storage, Flex Consumption apps, roles, monitoring, alerts.
 
 `_check_flex_site` refuses a Function App configuration that Azure refuses for Flex Consumption.
 """
@@ -189,6 +189,60 @@ def _insights_component(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+# ARM returns alerting resource ids under the lowercase `microsoft.insights` provider namespace
+# (the Action Groups and Metric Alerts REST reference examples).
+def _insights_id(args: MockResourceArgs, kind: str, name: str) -> str:
+    return f"{_group_id(args.inputs['resourceGroupName'])}/providers/microsoft.insights/{kind}/{name}"
+
+
+def _action_group(args: MockResourceArgs) -> tuple[str, dict]:
+    name = _azure_name(args, "actionGroupName", True, 260, r"^[^%&\\?/#<>*]+$")
+    short = args.inputs.get("groupShortName", "")
+    if not 1 <= len(short) <= 12:
+        raise ValueError(f"ActionGroup: groupShortName {short!r} must be 1..12 characters")
+    receivers = args.inputs.get("emailReceivers") or []
+    if len({r["name"] for r in receivers}) != len(receivers):
+        raise ValueError("ActionGroup: receiver names must be unique within the action group")
+    return _insights_id(args, "actionGroups", name), {
+        "name": name,
+        "location": args.inputs.get("location", "Global"),
+        "emailReceivers": [{**r, "status": "Enabled"} for r in receivers],
+        "type": "Microsoft.Insights/ActionGroups",
+    }
+
+
+# Metric alert windows and frequencies ARM accepts (Metric Alerts - Create Or Update).
+_ALERT_FREQUENCIES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H")
+_ALERT_WINDOWS = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H", "P1D")
+
+
+def _metric_alert(args: MockResourceArgs) -> tuple[str, dict]:
+    name = _azure_name(args, "ruleName", True, 260, r"^[^%&\\?/#<>*]+$")
+    inputs = args.inputs
+    if inputs.get("severity") not in (0, 1, 2, 3, 4):
+        raise ValueError(f"MetricAlert: severity {inputs.get('severity')!r} is not 0..4")
+    frequency, window = inputs.get("evaluationFrequency"), inputs.get("windowSize")
+    if frequency not in _ALERT_FREQUENCIES or window not in _ALERT_WINDOWS or _ALERT_WINDOWS.index(window) < _ALERT_FREQUENCIES.index(frequency):
+        raise ValueError(f"MetricAlert: evaluationFrequency {frequency!r} and windowSize {window!r} are not a valid pair")
+    criteria = inputs.get("criteria") or {}
+    if criteria.get("odataType") not in ("Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "Microsoft.Azure.Monitor.MultipleResourceMultipleMetricCriteria", "Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria"):
+        # What the provider would send for criteria given in Python's names (`odata_type`, `all_of`).
+        raise ValueError(f"BadRequest: criteria has no known odata.type (its keys: {sorted(criteria)})")
+    if criteria["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria" and len(inputs.get("scopes") or []) != 1:
+        # ARM's own wording (hashicorp/terraform-provider-azurerm#4337).
+        raise ValueError("BadRequest: Scopes property is invalid. Only single resource is allowed for criteria type SingleResourceMultipleMetricCriteria.")
+    for criterion in criteria.get("allOf") or []:
+        if criterion.get("criterionType") != "StaticThresholdCriterion" or criterion.get("timeAggregation") not in ("Average", "Count", "Minimum", "Maximum", "Total"):
+            raise ValueError(f"MetricAlert: criterion {criterion.get('name')!r} is not a static threshold with a known aggregation")
+    return _insights_id(args, "metricAlerts", name), {
+        "name": name,
+        "location": inputs.get("location", "global"),
+        "isMigrated": False,
+        "lastUpdatedTime": "2026-11-28T00:00:00Z",
+        "type": "Microsoft.Insights/metricAlerts",
+    }
+
+
 def _function_app_package(args: MockResourceArgs) -> tuple[str, dict]:
     return f"{args.inputs['scm_url']}#{args.inputs['package_sha256']}", {}
 
@@ -206,6 +260,8 @@ OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azure-native:operationalinsights:Workspace": _log_analytics_workspace,
     "azure-native:applicationinsights:Component": _insights_component,
+    "azure-native:monitor:ActionGroup": _action_group,
+    "azure-native:monitor:MetricAlert": _metric_alert,
     "pulumi-python:dynamic/cloudqueue:FunctionAppPackage": _function_app_package,
 }
 

@@ -1,4 +1,4 @@
-"""The Google Cloud provider's answers: Pub/Sub, service accounts and IAM members, storage, Artifact Registry, Cloud Functions."""
+"""The Google Cloud provider's answers: Pub/Sub, service accounts and IAM members, storage, Artifact Registry, Cloud Functions, Monitoring."""
 
 from __future__ import annotations
 
@@ -147,6 +147,37 @@ def _cloud_function(args: MockResourceArgs) -> tuple[str, dict]:
     }
 
 
+def _numeric_id(seed: str) -> str:
+    """The numeric ids Cloud Monitoring gives channels and policies."""
+    return str(int(_hex(seed, 15), 16))
+
+
+def _notification_channel(args: MockResourceArgs) -> tuple[str, dict]:
+    if args.inputs.get("type") == "email" and "@" not in (args.inputs.get("labels") or {}).get("email_address", ""):
+        raise ValueError("Monitoring: an email channel needs the label email_address")
+    project = args.inputs.get("project", GCP_PROJECT)
+    # `name` is the channel's full resource name, which alert policies list (the provider's id too).
+    name = f"projects/{project}/notificationChannels/{_numeric_id(args.name)}"
+    return name, {"name": name, "project": project, "enabled": True, "verificationStatus": "", "userLabels": args.inputs.get("userLabels", {})}
+
+
+def _alert_policy(args: MockResourceArgs) -> tuple[str, dict]:
+    conditions = args.inputs.get("conditions") or []
+    if args.inputs.get("combiner") not in ("AND", "OR", "AND_WITH_MATCHING_RESOURCE") or not 1 <= len(conditions) <= 6:
+        raise ValueError("Monitoring: an alert policy needs a combiner and 1..6 conditions")
+    for condition in conditions:
+        threshold = condition.get("conditionThreshold") or {}
+        duration = threshold.get("duration", "")
+        # The API accepts only COMPARISON_GT and COMPARISON_LT for metric thresholds, and whole minutes.
+        if threshold.get("comparison") not in ("COMPARISON_GT", "COMPARISON_LT") or not re.match(r"^\d+s$", duration) or int(duration[:-1]) % 60:
+            raise ValueError(f"Monitoring: condition {condition.get('displayName')!r} has comparison {threshold.get('comparison')!r} or duration {duration!r} the API refuses")
+        if len(threshold.get("filter", "")) > 2048 or "metric.type" not in threshold.get("filter", ""):
+            raise ValueError(f"Monitoring: condition {condition.get('displayName')!r} needs a filter naming metric.type, at most 2048 characters")
+    project = args.inputs.get("project", GCP_PROJECT)
+    name = f"projects/{project}/alertPolicies/{_numeric_id(args.name)}"
+    conditions = [{**c, "name": f"{name}/conditions/{_numeric_id(args.name + str(i))}"} for i, c in enumerate(conditions)]
+    return name, {"name": name, "project": project, "enabled": True, "conditions": conditions, "creationRecords": [{"mutateTime": "2026-11-28T00:00:00Z", "mutatedBy": "ci@cloudqueue-dev.iam.gserviceaccount.com"}]}
+
 
 OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "gcp:pubsub/topic:Topic": _topic,
@@ -166,6 +197,8 @@ OUTPUTS: dict[str, Callable[[MockResourceArgs], tuple[str, dict]]] = {
     "gcp:storage/bucketObject:BucketObject": _bucket_object,
     "gcp:cloudfunctionsv2/function:Function": _cloud_function,
     "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
+    "gcp:monitoring/notificationChannel:NotificationChannel": _notification_channel,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _alert_policy,
     "pulumi-python:dynamic/cloudqueue:GrantPropagation": _grant_propagation,
 }
 

@@ -23,9 +23,9 @@ CLOUDS = ("aws", "azure", "gcp")
 # (sovereign clouds use other suffixes).
 SERVICE_BUS_SUFFIX = ".servicebus.windows.net"
 
-# Largest message each deployed queue accepts today, body and attributes together:
-# - AWS: the queue's MaximumMessageSize; SQS allows up to 1 MiB since 2025, but the provider still
-#   creates a queue with 262,144 bytes unless maxMessageSize is set, and the component sets none yet.
+# Largest message each deployed queue accepts when the stack file is not at hand, body and attributes together:
+# - AWS: the queue's MaximumMessageSize, which the component sets to the spec's max_message_bytes
+#   (262,144 by default; SQS allows up to 1 MiB since 2025, the provider's own default is 262,144).
 # - Azure: Service Bus Standard tier, 256 KB including headers and properties.
 # - Google Cloud: Pub/Sub's 10 MB per message.
 CLOUD_MESSAGE_LIMITS = {"aws": 262_144, "azure": 262_144, "gcp": 10_000_000}

@@ -20,6 +20,8 @@ from specs import issues_for, with_changes
 INPUT_FIELDS = {
     "encryption_keys.*",
     "producers.*[]",
+    "operators.*[]",
+    "alarms.notify.*[]",
     "tags.*",
     "consumer.environment.*",
     "consumer.network.aws.subnet_ids[]",
@@ -64,6 +66,19 @@ def every_input(wrap: Callable[[str], Any], consumer_dir) -> dict:
             "aws": wrap(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"),
             "gcp": wrap(f"projects/{GCP_PROJECT}/locations/{GCP_REGION}/keyRings/queues/cryptoKeys/orders"),
         },
+        "operators": {
+            "aws": [wrap(f"arn:aws:iam::{ACCOUNT}:role/ops")],
+            "azure": [wrap("User:0f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9")],
+            "gcp": [wrap("group:ops@example.com")],
+        },
+        # Existing targets only: an e-mail address decides which resources exist, so it is never an Output.
+        "alarms": {
+            "notify": {
+                "aws": [wrap(f"arn:aws:sns:{REGION}:{ACCOUNT}:pager")],
+                "azure": [wrap(f"/subscriptions/{SUBSCRIPTION}/resourceGroups/ops/providers/microsoft.insights/actionGroups/pager")],
+                "gcp": [wrap(f"projects/{GCP_PROJECT}/notificationChannels/1234567890")],
+            }
+        },
         "tags": {"team": wrap("payments")},
         "consumer": {"code_path": str(consumer_dir), "handler": "handler.handle", "environment": {"LOG_LEVEL": wrap("debug")}, "network": network},
     }
@@ -80,7 +95,7 @@ def test_every_input_field_is_handed_to_its_check(consumer_dir):
     patterns = {field: re.compile(r"queues\.orders\." + re.escape(field).replace(r"\*", r"[^.\[]+").replace(r"\[\]", r"\[\d+\]") + "$") for field in INPUT_FIELDS}
     matched = {field: [path for path in seen if pattern.match(path)] for field, pattern in patterns.items()}
     # Every value the spec holds in an Input field is visited once, and every Input field is.
-    assert sorted(path for paths in matched.values() for path in paths) == sorted(seen) and len(seen) == len(set(seen)) == 12
+    assert sorted(path for paths in matched.values() for path in paths) == sorted(seen) and len(seen) == len(set(seen)) == 18
     assert [field for field, paths in matched.items() if not paths] == []
 
 
@@ -88,7 +103,8 @@ def test_known_outputs_in_every_input_field_resolve_to_their_values(consumer_dir
     engine = Engine(preview=False)
     spec = engine.run(lambda: validate("orders", every_input(known, consumer_dir)))
     plain = validate("orders", every_input(str, consumer_dir))
-    assert engine.resolve(spec.producers) == dict(plain.producers)
+    assert engine.resolve(spec.producers) == dict(plain.producers) and engine.resolve(spec.operators) == dict(plain.operators)
+    assert engine.resolve(spec.alarms.notify) == dict(plain.alarms.notify)
     assert engine.resolve(spec.encryption_keys) == plain.encryption_keys and engine.resolve(spec.tags) == plain.tags
     assert engine.resolve(spec.consumer.environment) == plain.consumer.environment
     assert engine.resolve(spec.consumer.network) == plain.consumer.network
@@ -105,6 +121,11 @@ BAD_VALUES = {
     "aws producer": ({"producers": {"aws": ["arn:aws:iam::*:root"]}}, ["aws"]),
     "azure producer": ({"producers": {"azure": ["everyone"]}}, ["azure"]),
     "gcp producer": ({"producers": {"gcp": ["allUsers"]}}, ["gcp"]),
+    "aws operator": ({"operators": {"aws": ["arn:aws:iam::*:root"]}}, ["aws"]),
+    "gcp operator": ({"operators": {"gcp": ["allAuthenticatedUsers"]}}, ["gcp"]),
+    "aws alarm target": ({"alarms__notify": {"aws": ["arn:aws:sqs:us-east-1:123456789012:pager"]}}, ["aws"]),
+    "azure alarm target": ({"alarms__notify": {"azure": ["pager"]}}, ["azure"]),
+    "gcp alarm target": ({"alarms__notify": {"gcp": ["projects/p/notificationChannels/pager"]}}, ["gcp"]),
     "aws key alias": ({"encryption_keys": {"aws": "alias/orders"}}, ["aws"]),
     "gcp key": ({"encryption_keys": {"gcp": "orders-key"}}, ["gcp"]),
     "aws tag value": ({"tags": {"team": "pay<ments>"}}, ["aws"]),
@@ -156,6 +177,18 @@ def test_a_secret_bad_value_is_named_without_showing_it(base_spec):
         engine.run(lambda: validate("orders", with_changes(base_spec, producers={"aws": [pulumi.Output.secret("arn:aws:iam::*:root")]})))
     (issue,) = caught.value.issues
     assert issue.startswith("queues.orders.producers.aws[0]: [secret] is not an IAM role") and "*:root" not in issue
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_an_alarm_address_known_only_at_deploy_time_is_refused_with_what_an_output_may_name(base_spec, cloud):
+    # Written in the spec it is fine: cloudqueue creates the topic, action group or channel for it.
+    validate("orders", with_changes(base_spec, clouds=[cloud], alarms={"notify": {cloud: ["ops@example.com"]}}))
+    engine = Engine(preview=False)
+    with pytest.raises(SpecError) as caught:
+        engine.run(lambda: validate("orders", with_changes(base_spec, clouds=[cloud], alarms={"notify": {cloud: [known("ops@example.com")]}})))
+    (issue,) = caught.value.issues
+    assert issue.startswith(f"queues.orders.alarms.notify.{cloud}[0]: 'ops@example.com' is an e-mail address known only at deploy time")
+    assert "an Output must be " + {"aws": "an SNS topic ARN", "azure": "an action group resource id", "gcp": "a notification channel name"}[cloud] in issue
 
 
 def test_an_output_that_resolves_to_something_other_than_a_string_is_refused(base_spec):

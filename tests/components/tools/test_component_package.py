@@ -17,8 +17,8 @@ from outputs import is_unknown, known, unknown
 from pulumi_mocks import ACCOUNT, GCP_PROJECT, GCP_REGION, REGION, REPO, SUBSCRIPTION, Engine
 OUTPUTS = {
     "Queue": {"outputs"},
-    "AwsQueue": {"queueUrl", "queueArn", "dlqUrl", "dlqArn", "functionName", "producerPolicyArn"},
-    "AzureQueue": {"namespaceName", "queueName", "deadLetterPath", "functionAppName"},
+    "AwsQueue": {"queueUrl", "queueArn", "dlqUrl", "dlqArn", "functionName", "producerPolicyArn", "operatorPolicyArn"},
+    "AzureQueue": {"namespaceName", "queueName", "deadLetterPath", "functionAppName", "namespaceHost"},
     "GcpQueue": {"topicId", "subscriptionId", "deadLetterTopicId", "deadLetterSubscriptionId", "functionName"},
 }
 
@@ -56,7 +56,8 @@ def test_the_analyzer_finds_every_component_with_described_inputs_and_outputs(an
 
 def test_the_consumer_is_a_named_type_with_its_own_described_properties(analyzed):
     types = analyzed["type_definitions"]
-    assert set(types) == {"ConsumerArgs", "NetworkArgs", "AwsNetworkArgs", "AzureNetworkArgs", "GcpNetworkArgs"}
+    assert set(types) == {"ConsumerArgs", "NetworkArgs", "AwsNetworkArgs", "AzureNetworkArgs", "GcpNetworkArgs", "AlarmArgs"}
+    assert {"deadLetter", "notify"} == set(types["AlarmArgs"].properties)
     consumer = types["ConsumerArgs"]
     assert {"codePath", "handler", "runtime", "memoryMb", "timeoutSeconds", "batchSize", "maxConcurrency", "environment"} <= set(consumer.properties)
     assert all(prop.description for t in types.values() for prop in t.properties.values())
@@ -96,6 +97,8 @@ def test_the_provider_entry_is_separate_from_the_stack_program_and_serves_the_fo
 NOT_PLAIN = {
     "encryptionKeys.*",
     "producers.*[]",
+    "operators.*[]",
+    "alarms.notify.*[]",
     "tags.*",
     "consumer.environment.*",
     "consumer.network.aws.subnetIds[]",

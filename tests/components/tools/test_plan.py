@@ -67,7 +67,7 @@ def test_plan_holds_exactly_what_the_stack_program_registers(stack):
 
 def test_dev_plan_groups_resources_by_queue_and_cloud_as_the_components_build_them(in_repo):
     result = built("dev")
-    assert {cloud: len(items) for cloud, items in result.queues["orders"].items()} == {"aws": 12, "azure": 10, "gcp": 14}
+    assert {cloud: len(items) for cloud, items in result.queues["orders"].items()} == {"aws": 15, "azure": 11, "gcp": 15}
     assert {cloud: len(items) for cloud, items in result.shared.items()} == {"azure": 5, "gcp": 18}
     queue = next(r for r in result.queues["orders"]["aws"] if r.name == "orders-aws-queue")
     assert (queue.type, queue.parent, queue.protect) == ("aws:sqs/queue:Queue", "orders-aws", False)
@@ -92,11 +92,35 @@ def test_equivalence_table_states_each_clouds_overload_behaviour_with_the_gcp_bu
     assert row["gcp"] == "a burst of at most 9 never dead-letters a message unrun"
     assert "429" in row["note"]
 
+def test_equivalence_table_states_the_dead_letter_alarms_message_size_and_operators_per_cloud(in_repo):
+    # prod orders: e-mailed alarms and one operator per cloud, 7 days of dead-letter retention.
+    rows = {row["field"]: row for row in built("prod").equivalence["orders"]}
+    alarm, age = rows["dead-letter alarm"], rows["dead-letter age alarm"]
+    assert alarm["aws"] == "ApproximateNumberOfMessagesVisible Maximum > 0 over 60 s, 1 action(s)"
+    assert alarm["azure"] == "DeadletteredMessages Maximum > 0 for EntityName over PT1M, 1 action group(s)"
+    assert alarm["gcp"] == "num_undelivered_messages > 0, 1 channel(s)"
+    assert age["aws"] == "ApproximateAgeOfOldestMessage Maximum > 302400 over 60 s, 1 action(s)"
+    assert age["gcp"] == "oldest_unacked_message_age > 302400, 1 channel(s)" and "does not expire" in age["azure"]
+    assert (rows["max_message_bytes"]["aws"], rows["max_message_bytes"]["azure"], rows["max_message_bytes"]["gcp"]) == ("262144", "262144 (Standard tier, fixed)", "10000000 (fixed)")
+    operators = rows["operators"]
+    assert operators["aws"].endswith("grants for 1 operator(s)") and operators["azure"].startswith("1 operator(s)") and operators["gcp"].startswith("1 operator(s)")
+    # payments has the alarms and no one to e-mail.
+    payments = {row["field"]: row for row in built("prod").equivalence["payments"]}
+    assert payments["dead-letter alarm"]["aws"].endswith(", 0 action(s)")
+
+
+def test_the_plan_shows_what_each_alarm_watches_among_its_key_inputs(in_repo):
+    alarms = [r for r in built("dev").queues["orders"]["aws"] if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    shown = {r.name: r.key_inputs() for r in alarms}
+    assert {v["metricName"] for v in shown.values()} == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    assert all(v["treatMissingData"] == "notBreaching" and v["dimensions"]["QueueName"].startswith("orders-aws-dead-letter-") for v in shown.values())
+
+
 def test_text_output_says_it_is_an_offline_plan_and_lists_every_resource(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev")
     assert code == 0
     assert plan.OFFLINE_NOTE in out and "not a diff against deployed state" in out
-    assert len(re.findall(r"^  \+ ", out, flags=re.M)) == 59
+    assert len(re.findall(r"^  \+ ", out, flags=re.M)) == 64
     assert "equivalence for queue orders" in out and "policy pack policy/cloudqueue_policy.py: 0 mandatory" in out
 
 
@@ -106,10 +130,11 @@ def test_json_output_is_valid_and_complete(in_repo, repo_plans, capsys):
     assert code == 0 and document["note"] == plan.OFFLINE_NOTE
     resources = [r for q in document["queues"].values() for items in q["clouds"].values() for r in items]
     resources += [r for items in document["shared"].values() for r in items]
-    # orders 12 + 11 + 14 (layer, producers, telemetry, trace writer), payments 12 + 10 + 13; shared:
-    # Azure 3 + monitoring 2, Google Cloud 4 + per key (2) 5 agent grants and an image repository with its writer grant
+    # orders 17 + 15 + 19 (layer, producers, operators, telemetry, trace writer, dead-letter alarms and what
+    # e-mails them), payments 15 + 11 + 15 (dead-letter alarms, no one to e-mail); shared: Azure 3 +
+    # monitoring 2, Google Cloud 4 + per key (2) 5 agent grants and an image repository with its writer grant
 
-    assert len(resources) == document["resourceCount"] == 106
+    assert len(resources) == document["resourceCount"] == 124
     assert all({"type", "name", "parent", "protect", "inputs", "dependsOn"} <= set(r) for r in resources)
     assert {row["field"] for row in document["queues"]["payments"]["equivalence"]} >= {"max_delivery_attempts", "fifo", "visibility_timeout_seconds"}
     assert document["policy"]["mandatory"] == 0 and document["policy"]["advisory"] == 0
@@ -119,7 +144,7 @@ def test_json_output_is_valid_and_complete(in_repo, repo_plans, capsys):
 
 def test_markdown_output_is_tables_for_a_pull_request(in_repo, repo_plans, capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--format", "markdown")
-    assert code == 0 and out.startswith("## cloudqueue plan: `dev` (59 resources)")
+    assert code == 0 and out.startswith("## cloudqueue plan: `dev` (64 resources)")
     assert "| `aws:sqs/queue:Queue` | `orders-aws-queue` | `orders-aws` |" in out
     assert "### equivalence: orders" in out and f"> {plan.OFFLINE_NOTE}" in out
 
@@ -130,7 +155,7 @@ def test_rich_view_renders_tables_on_a_terminal(in_repo):
     console = Console(file=io.StringIO(), width=200, record=True)
     plan.render_rich(built("dev"), console)
     text = console.export_text()
-    assert "cloudqueue plan: dev (59 resources)" in text and "not a diff against deployed state" in text
+    assert "cloudqueue plan: dev (64 resources)" in text and "not a diff against deployed state" in text
     assert "orders-aws-queue" in text and "equivalence: orders" in text
 
 
