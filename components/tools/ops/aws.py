@@ -17,7 +17,7 @@ import hashlib
 import time
 from typing import Any, Callable, Optional
 
-from .engine import REDRIVE_COUNT_ATTRIBUTE, DeadLetter, Progress, redrive_count
+from .engine import REDRIVE_COUNT_ATTRIBUTE, DeadLetter, Progress, redrive_count, receive_then_release
 from .outputs import AwsNames
 
 VISIBILITY_SECONDS = 30
@@ -83,18 +83,7 @@ class SqsDeadLetterQueue:
 
     def browse(self, count: int) -> list[DeadLetter]:
         """Receive up to `count` distinct messages, then make them all visible again at once."""
-        found: dict[str, DeadLetter] = {}
-        try:
-            while len(found) < count:
-                batch = self.receive(count - len(found))
-                fresh = [m for m in batch if m.key not in found]
-                for message in batch:
-                    found[message.key] = message  # newest receipt handle
-                if not fresh:
-                    break
-        finally:
-            self.release(list(found.values()))
-        return list(found.values())[:count]
+        return receive_then_release(self, count)
 
     def send_copy(self, message: DeadLetter, redrive_count: int) -> str:
         raw = message.handle

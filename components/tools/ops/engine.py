@@ -70,6 +70,25 @@ class DeadLetterQueue(Protocol):
     def release(self, messages: list[DeadLetter]) -> None: ...
 
 
+def receive_then_release(queue: "DeadLetterQueue", count: int) -> list[DeadLetter]:
+    """Receive up to `count` distinct messages, then give them all back at once (peek on clouds without a peek call).
+
+    A message received twice keeps its newest handle, the one that can give it back.
+    """
+    found: dict[str, DeadLetter] = {}
+    try:
+        while len(found) < count:
+            batch = queue.receive(count - len(found))
+            fresh = [m for m in batch if m.key not in found]
+            for message in batch:
+                found[message.key] = message
+            if not fresh:
+                break
+    finally:
+        queue.release(list(found.values()))
+    return list(found.values())[:count]
+
+
 def redrive_count(value: Any) -> int:
     """The count attribute as an int; absent or unreadable counts as 0 (never redriven by cloudqueue)."""
     if isinstance(value, bytes):

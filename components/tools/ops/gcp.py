@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Optional
 
-from .engine import REDRIVE_COUNT_ATTRIBUTE, DeadLetter, redrive_count
+from .engine import REDRIVE_COUNT_ATTRIBUTE, DeadLetter, redrive_count, receive_then_release
 from .outputs import GcpNames
 
 DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
@@ -71,18 +71,8 @@ class PubSubDeadLetterQueue:
         return received
 
     def browse(self, count: int) -> list[DeadLetter]:
-        found: dict[str, DeadLetter] = {}
-        try:
-            while len(found) < count:
-                batch = self.receive(count - len(found))
-                fresh = [m for m in batch if m.key not in found]
-                for message in batch:
-                    found[message.key] = message  # the newest ack id is the one to give back
-                if not fresh:
-                    break
-        finally:
-            self.release(list(found.values()))
-        return list(found.values())[:count]
+        """Pull up to `count` distinct messages, then give them all back at once (ack deadline 0)."""
+        return receive_then_release(self, count)
 
     def send_copy(self, message: DeadLetter, redrive_count: int) -> str:
         raw = message.handle.message
