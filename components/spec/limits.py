@@ -232,11 +232,9 @@ KEY_FORMATS = {
 # cloud's own kind. A pragmatic address shape (RFC 5321 caps an address at 254 characters).
 _EMAIL = re.compile(r"^(?=.{3,254}$)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _SNS_TOPIC = re.compile(r"^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-_ACTION_GROUP = re.compile(
-    r"^/subscriptions/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/resourceGroups/[-\w.()]{1,90}"
-    r"/providers/microsoft\.insights/actionGroups/[^/]{1,260}$",
-    re.IGNORECASE,
-)
+# The start of every Azure resource id: the subscription (a GUID) and the resource group.
+_AZURE_GROUP_ID = r"/subscriptions/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/resourceGroups/[-\w.()]{1,90}"
+_ACTION_GROUP = re.compile(rf"^{_AZURE_GROUP_ID}/providers/microsoft\.insights/actionGroups/[^/]{{1,260}}$", re.IGNORECASE)
 _NOTIFICATION_CHANNEL = re.compile(r"^projects/[^/]+/notificationChannels/\d+$")
 NOTIFY_TARGET_FORMATS = {
     "aws": (_SNS_TOPIC, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)"),
@@ -256,8 +254,7 @@ _AZURE_TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 _AWS_SUBNET = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 _AWS_SECURITY_GROUP = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 _AZURE_SUBNET = re.compile(
-    r"^/subscriptions/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/resourceGroups/[-\w.()]{1,90}"
-    r"/providers/Microsoft\.Network/virtualNetworks/[-\w.]{2,64}/subnets/[-\w.]{1,80}$",
+    rf"^{_AZURE_GROUP_ID}/providers/Microsoft\.Network/virtualNetworks/[-\w.]{{2,64}}/subnets/[-\w.]{{1,80}}$",
     re.IGNORECASE,
 )
 _GCP_RESOURCE = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
