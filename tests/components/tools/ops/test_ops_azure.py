@@ -80,7 +80,20 @@ class FakeServiceBus:
             raise ConnectionError(f"{step}: link detached")
 
 
-class FakeReceiver:
+class _Link:
+    """What the SDK's receivers and senders do as context managers: here, nothing to close."""
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.close()
+
+
+class FakeReceiver(_Link):
     def __init__(self, bus, mode):
         self.bus, self.mode = bus, mode
 
@@ -106,17 +119,8 @@ class FakeReceiver:
         self.bus.available.sort(key=lambda m: m.sequence_number)
         self.bus.log.append(("abandon", message.sequence_number))
 
-    def close(self):
-        pass
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        pass
-
-
-class FakeSender:
+class FakeSender(_Link):
     def __init__(self, bus):
         self.bus = bus
 
@@ -124,15 +128,6 @@ class FakeSender:
         self.bus.check("send")
         self.bus.sent.append(message)
         self.bus.log.append(("send", message.message_id))
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        pass
 
 
 @pytest.fixture
