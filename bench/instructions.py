@@ -1,18 +1,6 @@
-"""Component overhead counted in CPU instructions under Valgrind's callgrind, free of machine noise.
-
-Wall time on a shared 2-core VM swings by tens of percent between runs of the same program, so
-a 1.15x target sits inside the noise of any timed ratio. Instructions executed hardly swing:
-the same program with the same hash seed runs nearly the same instructions. What still moves them,
-by about 1%, is when the garbage collector runs (it stays on, as in a real run), which depends on
-the heap the process has built so far. Each cloud's component and raw programs (or the plan and
-the raw programs) run in one Valgrind process; instrumentation is on only while a program runs
-(client requests from a tiny C helper), and each run is dumped on its own.
-
-    .venv/bin/python bench/instructions.py aws 1 10   # prints queues, component Ir, raw Ir
-    .venv/bin/python bench/instructions.py plan 10    # `cloudqueue plan` against the raw programs
-
-Needs `valgrind` with its `callgrind.h` header and a C compiler; `unavailable()` says which is
-missing, and `make bench-instructions` (bench/overhead.py) then prints that instead of the figures.
+"""`make bench-instructions`: each cloud's component against bench/raw_program.py, the same resources
+by hand, in CPU instructions counted by Valgrind's callgrind (about 15 minutes; the method and the
+figures: docs/performance.md). Needs valgrind, its callgrind.h header and a C compiler.
 """
 
 from __future__ import annotations
@@ -26,12 +14,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 HELPER_ENV = "CLOUDQUEUE_CALLGRIND_HELPER"
 SIDES = ("component", "raw")
+JOBS = {"azure": (1, 10, 100), "aws": (1, 10, 100), "gcp": (1, 10, 100)}  # the longest first
 
 # Zero, then count only the measured program; dumping resets the counters for the next one.
 _HELPER_SOURCE = """
@@ -43,10 +33,8 @@ void cq_stop(const char *label) { CALLGRIND_DUMP_STATS_AT(label); CALLGRIND_STOP
 
 def unavailable() -> str | None:
     """Why instructions cannot be counted on this machine, or None when they can."""
-    if not shutil.which("valgrind"):
-        return "valgrind is not installed"
-    if not (shutil.which("cc") or shutil.which("gcc")):
-        return "no C compiler for the callgrind helper"
+    if not shutil.which("valgrind") or not shutil.which("cc"):
+        return "valgrind or a C compiler (cc) is not installed"
     try:
         helper()
     except subprocess.CalledProcessError as error:
@@ -56,14 +44,11 @@ def unavailable() -> str | None:
 
 def helper() -> Path:
     """The compiled client-request helper, built once per source into the temp directory."""
-    digest = hashlib.sha256(_HELPER_SOURCE.encode()).hexdigest()[:16]
-    library = Path(tempfile.gettempdir()) / f"cloudqueue-callgrind-{digest}.so"
+    library = Path(tempfile.gettempdir()) / f"cloudqueue-callgrind-{hashlib.sha256(_HELPER_SOURCE.encode()).hexdigest()[:16]}.so"
     if not library.exists():
-        source = library.with_suffix(".c")
+        source, partial = library.with_suffix(".c"), library.with_name(f"{library.name}.{os.getpid()}.tmp")
         source.write_text(_HELPER_SOURCE)
-        partial = library.with_name(f"{library.name}.{os.getpid()}.tmp")
-        compiler = shutil.which("cc") or "gcc"
-        subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(source)], check=True, capture_output=True, text=True)
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(partial), str(source)], check=True, capture_output=True, text=True)
         partial.replace(library)
     return library
 
@@ -85,13 +70,12 @@ def parse_dumps(folder: Path) -> dict[str, int]:
 
 
 def count(target: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """(queues, component Ir, raw Ir) per count: one Valgrind process runs both sides of `target` (a cloud, or `plan`)."""
+    """(queues, component Ir, raw Ir) per count: one Valgrind process, a fixed hash seed, both sides of `target` (a cloud)."""
     with tempfile.TemporaryDirectory(prefix=f"cloudqueue-callgrind-{target}-") as folder:
         command = [
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/callgrind.out",
             sys.executable, str(Path(__file__).resolve()), target, *map(str, counts),
         ]
-        # A fixed hash seed: dict and set layouts stay the same run to run.
         environment = {**os.environ, "PYTHONHASHSEED": "0", HELPER_ENV: str(helper())}
         subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
         found = parse_dumps(Path(folder))
@@ -101,52 +85,43 @@ def count(target: str, counts: tuple[int, ...]) -> list[tuple[int, int, int]]:
     return [(queues, found[f"component-{queues}"], found[f"raw-{queues}"]) for queues in counts]
 
 
-def _sides(target: str, counts: list[int]) -> dict[str, Callable[[int], Callable[[], object]]]:
-    """Per side, given a queue count, the measured run, prepared (its engine or stack file ready).
+def count_all(jobs: dict[str, tuple[int, ...]]) -> tuple[dict[str, list[tuple[int, int, int]]], str | None]:
+    """Every job's rows, one Valgrind process per core (each is 20-50x slower than a plain run); or why none."""
+    reason = unavailable()
+    if reason:
+        return {}, f"not counted: {reason}"
+    try:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return dict(zip(jobs, pool.map(lambda job: count(*job), jobs.items()))), None
+    except (subprocess.CalledProcessError, RuntimeError) as error:
+        detail = error.stderr.strip().splitlines()[-1:] if isinstance(error, subprocess.CalledProcessError) and error.stderr else [str(error)]
+        return {}, f"not counted: {' '.join(detail)}"
 
-    A cloud: its component program against the raw one, as the timed figures run them. `plan`:
-    `cloudqueue plan` of a generated stack on all three clouds against the raw programs of all
-    three, previewed, as overhead.py's `plan_figures` times them.
-    """
+
+def _sides(cloud: str) -> dict[str, Callable[[int], Callable[[], object]]]:
+    """Per side, given a queue count, the measured run with its engine ready."""
     from pulumi_mocks import Engine
-    from workloads import generated_project, programs, raw_all_clouds
+    from workloads import programs
 
-    if target == "plan":
-        from components.tools import cli, plan
-
-        raw_all = raw_all_clouds()
-        folders = {queues: generated_project(queues) for queues in {1, *counts}}
-
-        def planned(queues: int) -> Callable[[], object]:
-            config = cli.read_stack_config(folders[queues], "bench")
-            return lambda: plan.build(folders[queues], "bench", config, "cloudqueue")
-
-        def by_hand(queues: int) -> Callable[[], object]:
-            engine = Engine(preview=True)  # the plan previews
-            return lambda: engine.run(lambda: raw_all(queues))
-
-        return {"component": planned, "raw": by_hand}
-
-    def side(program: Callable[[int], object]) -> Callable[[int], Callable[[], object]]:
-        def prepared(queues: int) -> Callable[[], object]:
+    def prepared(program: Callable[[int], object]) -> Callable[[int], Callable[[], object]]:
+        def run(queues: int) -> Callable[[], object]:
             engine = Engine(preview=False)
             return lambda: engine.run(lambda: program(queues))
 
-        return prepared
+        return run
 
-    component, raw = programs()[target]
-    return {"component": side(component), "raw": side(raw)}
+    return dict(zip(SIDES, map(prepared, programs()[cloud])))
 
 
 def _measure(target: str, counts: list[int]) -> None:
     """Under Valgrind: run each side at each count with instrumentation on for that run only."""
     sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
     helper_library = ctypes.CDLL(os.environ[HELPER_ENV])
-    sides = _sides(target, counts)
+    sides = _sides(target)
 
     def run(side: str, queues: int, label: str | None = None) -> None:
         work = sides[side](queues)
-        gc.collect()  # every run starts from the same heap, as in the timed figures
+        gc.collect()  # every run starts from the same heap
         if label:
             helper_library.cq_start()
         work()
@@ -160,9 +135,22 @@ def _measure(target: str, counts: list[int]) -> None:
             run(side, queues, f"{side}-{queues}")
 
 
+def main() -> int:
+    rows, reason = count_all(JOBS)
+    if reason:
+        print(f"component overhead: {reason}")
+        return 1
+    print("component overhead in CPU instructions (callgrind, one run per side; moves about 1% run to run):")
+    print("  cloud   queues  component Mi  by hand Mi   ratio  M instr/queue")
+    for target, found in rows.items():
+        for queues, mine, by_hand in found:
+            print(f"  {target:7} {queues:6d}  {mine / 1e6:12.0f}  {by_hand / 1e6:10.0f}  {mine / by_hand:5.3f}x  {mine / queues / 1e6:13.1f}")
+    print("  (target: ratio <= 1.15x, met and no longer chased; instructions per queue flat from 1 to 100 queues)")
+    return 0
+
+
 if __name__ == "__main__":
-    if HELPER_ENV in os.environ:
+    if HELPER_ENV in os.environ:  # the process count() runs under Valgrind
         _measure(sys.argv[1], [int(value) for value in sys.argv[2:]])
     else:
-        for row in count(sys.argv[1], tuple(int(value) for value in sys.argv[2:])):
-            print(*row)
+        sys.exit(main())

@@ -1,19 +1,13 @@
-"""The programs the benchmark runs, shared by its figures (bench.py, overhead.py, instructions.py).
-
-Per cloud, a component program and a raw program that registers the same resources with the same
-inputs (bench/raw_program.py; tests/bench/test_raw_program.py checks that), each taking a queue
-count; and copies of this project with generated stacks of N queues, for `cloudqueue plan`.
-"""
+"""The programs the benchmark runs: per cloud, the component and the hand-written program of the same
+resources (bench/raw_program.py), each taking a queue count; and copies of this project whose stack
+has N queues on all three clouds, for `cloudqueue validate` and `plan`."""
 
 from __future__ import annotations
 
-import gc
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 for _path in (str(REPO / "bench"), str(REPO / "tests"), str(REPO)):
@@ -24,24 +18,13 @@ CODE = REPO / "consumers" / "orders"
 ALL_CLOUDS = ["aws", "azure", "gcp"]
 
 
-def timed_run(program, preview: bool = False) -> tuple[float, int]:
-    """(seconds, provider resources registered) of one run of `program` under the mock engine."""
-    from pulumi_mocks import Engine
-
-    engine = Engine(preview=preview)
-    gc.collect()  # start every run from the same heap, so one side does not pay the other's garbage
-    start = time.perf_counter()
-    engine.run(program)
-    return time.perf_counter() - start, len([r for r in engine.all() if r.custom])
-
-
 def programs() -> dict[str, tuple]:
     """Per cloud: (component program, raw program), each taking a queue count."""
     from components import AwsQueue, AzureQueue, GcpQueue, artifact, azure, gcp
     from components.spec import validate
     from raw_program import raw_azure_queue, raw_azure_shared, raw_gcp_queue, raw_gcp_shared, raw_queue
 
-    spec = {"consumer": {"code_path": str(CODE), "handler": "handler.handle"}}
+    spec = {"consumer": {"code_path": str(CODE), "handler": "handler.handle"}, "alarms": {"dead_letter": False}}  # as raw_program.py
     resolved = validate("orders", {**spec, "clouds": ALL_CLOUDS})
     aws_package = artifact.build(CODE)
     aws_layer = artifact.build_layer(CODE, artifact.lambda_platform("python3.12", "arm64"))
@@ -68,12 +51,6 @@ def programs() -> dict[str, tuple]:
     }
 
 
-def raw_all_clouds() -> Callable[[int], list]:
-    """The three clouds' raw programs as one, the baseline for a stack on all three (the plan's)."""
-    raws = [raw for _, raw in programs().values()]
-    return lambda count: [raw(count) for raw in raws]
-
-
 def generated_project(count: int) -> Path:
     """A copy of this project whose `bench` stack has `count` queues on all three clouds."""
     import yaml
@@ -86,12 +63,3 @@ def generated_project(count: int) -> Path:
     spec = {"clouds": ALL_CLOUDS, "consumer": {"code_path": "consumers/orders", "handler": "handler.handle"}}
     (folder / "Pulumi.bench.yaml").write_text(yaml.safe_dump({"config": {"cloudqueue:queues": {f"q{i}": spec for i in range(count)}}}))
     return folder
-
-
-def plan_seconds(folder: Path, stack: str) -> tuple[float, int]:
-    """(seconds, resources) of `cloudqueue plan`'s work, in this process: program, policy pack and grouping."""
-    from components.tools import cli, plan
-
-    start = time.perf_counter()
-    result = plan.build(folder, stack, cli.read_stack_config(folder, stack), "cloudqueue")
-    return time.perf_counter() - start, result.resource_count

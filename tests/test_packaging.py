@@ -37,7 +37,8 @@ def wheel(tmp_path_factory) -> Path:
     copy (setuptools writes build/ and *.egg-info next to the sources)."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "src"
-    ignored = (".venv", ".tools", "venv", ".git", "build", "*.egg-info", "__pycache__", ".pytest_cache")
+    # What .gitignore keeps out of a clone (.e2e holds ministack's virtualenv once `make e2e` ran).
+    ignored = (".venv", ".tools", ".e2e", "venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache", ".cloudqueue")
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*ignored))
     subprocess.run([uv(), "build", "--wheel", "--quiet", "--out-dir", str(work), str(source)], check=True, cwd=work)
     (built,) = work.glob("cloudqueue-*.whl")
@@ -46,9 +47,9 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(wheel, tmp_path_factory) -> Path:
-    """The wheel installed into a folder of its own, as `pip install` would lay it out."""
+    """The wheel installed into a folder of its own, as `pip install --target` would lay it out."""
     target = tmp_path_factory.mktemp("target")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)], check=True)
+    subprocess.run([uv(), "pip", "install", "--no-deps", "--quiet", "--python", sys.executable, "--target", str(target), str(wheel)], check=True)
     return target
 
 

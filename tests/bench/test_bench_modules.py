@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import os
 import subprocess
-from pathlib import Path
 
 import setup_time
 import stack_time

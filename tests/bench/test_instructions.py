@@ -58,25 +58,25 @@ def test_count_runs_python_under_callgrind_with_a_fixed_hash_seed(monkeypatch):
     assert seen["env"][instructions.HELPER_ENV] == "/nonexistent/helper.so"
 
 
-def test_the_plans_counted_run_and_the_raw_programs_register_the_same_resources():
-    import workloads
-
-    sides = instructions._sides("plan", [2])
-    planned = sides["component"](2)()
-    sides["raw"](2)()  # the counted raw run works as prepared
-    _, by_hand = workloads.timed_run(lambda: workloads.raw_all_clouds()(2), preview=True)
-
-    # Both sides register the same resources (test_raw_program compares them input for input), so
-    # the same count, whatever each component registers per queue.
-    assert planned.resource_count == by_hand > 2 * 3  # at least a queue per cloud and queue
+def test_each_side_is_a_prepared_run_of_its_program_on_a_fresh_engine():
+    sides = instructions._sides("aws")
+    assert set(sides) == set(instructions.SIDES)
+    mine, by_hand = sides["component"](2)(), sides["raw"](2)()  # each run on an engine of its own
+    assert [type(queue).__name__ for queue in mine] == ["AwsQueue", "AwsQueue"] and by_hand == [None, None]
 
 
-def test_a_failed_valgrind_job_leaves_the_bench_running_and_says_why(monkeypatch):
-    import overhead
-
+def test_a_failed_valgrind_job_says_why_and_the_command_fails(monkeypatch, capsys):
     def failing(target, counts):
         raise subprocess.CalledProcessError(1, ["valgrind"], "", "==1== fatal error: out of memory\n")
 
     monkeypatch.setattr(instructions, "unavailable", lambda: None)
     monkeypatch.setattr(instructions, "count", failing)
-    assert overhead.instruction_counts((1,), (1,)) == ({}, "not counted: ==1== fatal error: out of memory")
+    assert instructions.count_all({"aws": (1,)}) == ({}, "not counted: ==1== fatal error: out of memory")
+    assert instructions.main() == 1
+    assert capsys.readouterr().out == "component overhead: not counted: ==1== fatal error: out of memory\n"
+
+
+def test_without_valgrind_the_command_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.unavailable() == "valgrind or a C compiler (cc) is not installed"
+    assert instructions.count_all({"aws": (1,)}) == ({}, "not counted: valgrind or a C compiler (cc) is not installed")

@@ -1,6 +1,6 @@
 """The benchmark's hand-written baseline registers what the components register, input for input.
 
-bench/overhead.py times each component against bench/raw_program.py; the ratio means something only
+bench/instructions.py counts each component against bench/raw_program.py; the ratio means something only
 while both register the same resources with the same inputs and dependencies. Physical names
 differ (the components derive them from the stack), so hex runs are compared as one token.
 """

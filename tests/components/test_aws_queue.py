@@ -42,8 +42,8 @@ def test_main_queue_redrives_to_dead_letter_queue_after_max_delivery_attempts(en
     assert "redrivePolicy" not in dead_letter.inputs
 
 
-def test_dead_letter_queue_accepts_redrive_only_from_its_source_queue(engine, base_spec):
-    build(engine, base_spec)
+def test_dead_letter_queue_accepts_redrive_only_from_its_source_queue(default):
+    engine, _ = default
     allow = engine.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")
     assert allow.inputs["queueUrl"] == engine.one(QUEUE, "-dead-letter").outputs["url"]
     assert json.loads(allow.inputs["redriveAllowPolicy"]) == {
@@ -82,8 +82,8 @@ def test_event_source_mapping_reports_batch_item_failures_with_maximum_concurren
 XRAY = (("xray:PutTraceSegments", "xray:PutTelemetryRecords"), "*")
 
 
-def test_consumer_role_may_only_consume_this_queue_write_its_own_logs_and_send_traces(engine, base_spec):
-    build(engine, base_spec)
+def test_consumer_role_may_only_consume_this_queue_write_its_own_logs_and_send_traces(default):
+    engine, _ = default
     queue_arn = engine.one(QUEUE, "-queue").outputs["arn"]
     log_arn = engine.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
     policy = statements(engine.policy(engine.one(ROLE_POLICY)))
@@ -196,8 +196,8 @@ def test_without_network_the_function_has_no_vpc_and_no_ec2_permission(default):
     assert not [s for s in statements(engine.policy(engine.one(ROLE_POLICY))) if any(a.startswith("ec2:") for a in s["Action"])]
 
 
-def test_queues_use_sqs_managed_encryption_by_default(engine, base_spec):
-    build(engine, base_spec)
+def test_queues_use_sqs_managed_encryption_by_default(default):
+    engine, _ = default
     for queue in engine.all(QUEUE):
         assert queue.inputs["sqsManagedSseEnabled"] is True
         assert "kmsMasterKeyId" not in queue.inputs
@@ -216,14 +216,14 @@ def test_kms_key_encrypts_both_queues_and_grants_decrypt_via_sqs_and_lambda_only
     assert {"Sid": "EncryptForThisQueue", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": KEY_ARN, "Condition": via_sqs} in producer
 
 
-def test_without_a_key_no_kms_permission_is_granted(engine, base_spec):
-    build(engine, base_spec)
+def test_without_a_key_no_kms_permission_is_granted(default):
+    engine, _ = default
     documents = [engine.policy(engine.one(ROLE_POLICY)), *(engine.policy(policy) for policy in engine.all(MANAGED_POLICY))]
     assert not [s for d in documents for s in statements(d) if any(a.startswith("kms:") for a in s["Action"])]
 
 
-def test_both_queue_policies_deny_requests_without_tls(engine, base_spec):
-    build(engine, base_spec)
+def test_both_queue_policies_deny_requests_without_tls(default):
+    engine, _ = default
     policies = {p.name: p for p in engine.all(QUEUE_POLICY)}
     for role in ("queue", "dead-letter"):
         policy = policies[f"orders-{role}-policy"]
@@ -284,14 +284,14 @@ def test_redrive_policy_carries_max_receive_count_as_a_json_number(engine, base_
     assert type(json.loads(engine.one(QUEUE, "-queue").inputs["redrivePolicy"])["maxReceiveCount"]) is int
 
 
-def test_standard_queues_are_not_fifo(engine, base_spec):
-    build(engine, base_spec)
+def test_standard_queues_are_not_fifo(default):
+    engine, _ = default
     for queue in engine.all(QUEUE):
         assert "fifoQueue" not in queue.inputs and not queue.outputs["name"].endswith(".fifo")
 
 
-def test_every_child_is_parented_to_the_component(engine, base_spec):
-    build(engine, base_spec)
+def test_every_child_is_parented_to_the_component(default):
+    engine, _ = default
     component = engine.one("cloudqueue:index:AwsQueue")
     children = [r for r in engine.all() if r is not component]
     assert len(children) == 14  # with the operator policy and the two dead-letter alarms
@@ -306,8 +306,8 @@ def test_protect_covers_queues_and_dead_letter_queues_only(engine, base_spec):
     assert protected == ["orders-dead-letter", "orders-queue"]
 
 
-def test_without_protect_nothing_is_protected(engine, base_spec):
-    build(engine, base_spec)
+def test_without_protect_nothing_is_protected(default):
+    engine, _ = default
     assert not [r.name for r in engine.all() if r.protect]
 
 
@@ -334,13 +334,13 @@ def test_lambda_code_is_the_built_artifact_with_its_hash(engine, base_spec):
     assert function.inputs["sourceCodeHash"] == base64.b64encode(hashlib.sha256(archive.read_bytes()).digest()).decode()
 
 
-def test_log_group_has_finite_retention(engine, base_spec):
-    build(engine, base_spec)
+def test_log_group_has_finite_retention(default):
+    engine, _ = default
     assert engine.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
 
 
-def test_outputs_are_the_ones_the_brief_lists(engine, base_spec):
-    component = build(engine, base_spec)
+def test_outputs_are_the_ones_the_brief_lists(default):
+    engine, component = default
     queue, dead_letter = engine.one(QUEUE, "-queue"), engine.one(QUEUE, "-dead-letter")
     assert engine.resolve(component.queue_url) == queue.outputs["url"]
     assert engine.resolve(component.queue_arn) == queue.outputs["arn"]

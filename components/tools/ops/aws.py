@@ -27,6 +27,8 @@ DEDUPLICATION_PREFIX = "cloudqueue-redrive-"
 MOVE_TASK_DONE = ("COMPLETED", "CANCELLED", "FAILED")
 MOVE_TASK_POLL_SECONDS = 5.0
 """How often ListMessageMoveTasks is asked for the task's progress."""
+RECEIVE_WAIT_SECONDS = 1
+"""Long polling: a short poll asks a sample of SQS's servers and can answer empty while messages remain."""
 
 
 def client(names: AwsNames) -> Any:
@@ -62,10 +64,10 @@ def _shown(attributes: dict[str, Any]) -> dict[str, str]:
 class SqsDeadLetterQueue:
     cloud = "aws"
 
-    def __init__(self, sqs: Any, names: AwsNames, visibility_seconds: Optional[int] = None, wait_seconds: int = 1):
+    def __init__(self, sqs: Any, names: AwsNames, visibility_seconds: Optional[int] = None, wait_seconds: Optional[int] = None):
         self.sqs, self.names = sqs, names
         self.visibility = VISIBILITY_SECONDS if visibility_seconds is None else visibility_seconds
-        self.wait = wait_seconds
+        self.wait = RECEIVE_WAIT_SECONDS if wait_seconds is None else wait_seconds
         self.source, self.destination = names.dlq_url, names.queue_url
 
     # --- the engine's interface ------------------------------------------------------------

@@ -21,9 +21,26 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def sqs(aws_env):
+def sqs(aws_env, monkeypatch):
+    # moto's SQS is one in-process store: a short poll sees every message, and a last, empty
+    # receive need not wait out the long poll (test_receives_long_poll_... checks the real setting).
+    monkeypatch.setattr(ops_aws, "RECEIVE_WAIT_SECONDS", 0)
     with mock_aws():
         yield boto3.client("sqs", region_name=REGION)
+
+
+def test_receives_long_poll_so_a_queue_with_messages_left_is_not_reported_empty():
+    class Recording:
+        def receive_message(self, **request):
+            self.request = request
+            return {}
+
+    sqs = Recording()
+    names = ops_aws.AwsNames(queue_url="https://sqs.eu-west-1.amazonaws.com/1/q", queue_arn="arn:aws:sqs:eu-west-1:1:q",
+                             dlq_url="https://sqs.eu-west-1.amazonaws.com/1/d", dlq_arn="arn:aws:sqs:eu-west-1:1:d")
+    assert ops_aws.SqsDeadLetterQueue(sqs, names).receive(10) == []
+    assert sqs.request["WaitTimeSeconds"] == ops_aws.RECEIVE_WAIT_SECONDS >= 1
+    assert sqs.request["QueueUrl"] == names.dlq_url and sqs.request["MaxNumberOfMessages"] == 10
 
 
 @pytest.fixture
