@@ -53,6 +53,11 @@ class PubSubStandIn:
         self.calls: list[tuple[str, object]] = []
         self.fail = lambda name, request: False
         """Which calls to refuse (FAILED_PRECONDITION, which the client does not retry)."""
+        self.elapsed = 0.0
+        """Seconds the tests moved the stand-in's clock on: an ack deadline passes without a sleep."""
+
+    def now(self) -> float:
+        return time.monotonic() + self.elapsed
 
     # --- the RPCs ----------------------------------------------------------------------------
 
@@ -61,7 +66,7 @@ class PubSubStandIn:
         return types.PublishResponse(message_ids=ids)
 
     def Pull(self, request: types.PullRequest, context) -> types.PullResponse:
-        now, out = time.monotonic(), []
+        now, out = self.now(), []
         for entry in list(self.entries[request.subscription].values()):
             if len(out) == request.max_messages:
                 break
@@ -79,7 +84,7 @@ class PubSubStandIn:
 
     def ModifyAckDeadline(self, request: types.ModifyAckDeadlineRequest, context):
         for entry in self.by_ack_id(request.subscription, request.ack_ids):
-            entry["visible_at"] = time.monotonic() + request.ack_deadline_seconds
+            entry["visible_at"] = self.now() + request.ack_deadline_seconds
         return b""
 
     def Seek(self, request: types.SeekRequest, context) -> types.SeekResponse:
@@ -179,7 +184,7 @@ def test_peek_shows_dead_letters_with_why_they_failed_and_gives_them_straight_ba
     assert shown[0]["reason"] == "delivered 5 times on orders-subscription-5d6e7f8" and shown[0]["sent_at"] == "2026-01-01T00:00:00Z"
     given_back = [r for name, r in pubsub.calls if name == "ModifyAckDeadline" and r.ack_deadline_seconds == 0]
     assert given_back and "Acknowledge" not in pubsub.names_of_calls()
-    assert len(pubsub.messages(DLQ_SUB)) == 2 and all(e["visible_at"] <= time.monotonic() for e in pubsub.entries[DLQ_SUB].values())
+    assert len(pubsub.messages(DLQ_SUB)) == 2 and all(e["visible_at"] <= pubsub.now() for e in pubsub.entries[DLQ_SUB].values())
 
 
 def test_redrive_republishes_without_dead_letter_attributes_keeps_the_ordering_key_then_acks(pubsub, outputs, journal_records, project):
@@ -200,7 +205,7 @@ def test_redrive_by_id_leaves_the_others_available(pubsub, outputs):
     assert run("dlq", "redrive", "-s", "prod", "orders", "--outputs", outputs, "--id", move) == 0
     assert [m.data for m in pubsub.messages(MAIN_SUB)] == [b"go"]
     assert [m.data for m in pubsub.messages(DLQ_SUB)] == [b"stay"]
-    assert all(e["visible_at"] <= time.monotonic() for e in pubsub.entries[DLQ_SUB].values())
+    assert all(e["visible_at"] <= pubsub.now() for e in pubsub.entries[DLQ_SUB].values())
 
 
 def test_a_message_redriven_the_limit_already_is_refused(pubsub, outputs, capsys):
@@ -220,7 +225,7 @@ def test_a_crash_between_publish_and_ack_leaves_a_duplicate_never_a_loss_and_a_r
     assert [m.data for m in pubsub.messages(MAIN_SUB)] == [b"precious"]
     assert [m.data for m in pubsub.messages(DLQ_SUB)] == [b"precious"]  # not lost
     pubsub.fail = lambda name, request: False
-    time.sleep(1.1)  # the short ack deadline the redrive set passes: Pub/Sub delivers it again
+    pubsub.elapsed += 1.1  # the short ack deadline the redrive set passes: Pub/Sub delivers it again
     assert run("dlq", "redrive", "-s", "prod", "orders", "--outputs", outputs) == 0
     assert "settled 1 whose copy an earlier run had sent" in capsys.readouterr().out
     assert [m.data for m in pubsub.messages(MAIN_SUB)] == [b"precious"]  # still one copy

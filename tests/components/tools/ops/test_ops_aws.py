@@ -7,11 +7,11 @@ follows the task's progress. Everything else runs on moto's SQS, FIFO included.
 
 from __future__ import annotations
 
-import time
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.sqs import models as sqs_models
 
 from components.tools import cli
 from components.tools.ops import aws as ops_aws
@@ -231,7 +231,9 @@ def test_a_crash_between_send_and_delete_leaves_a_duplicate_never_a_loss_and_a_r
     monkeypatch.setattr(ops_aws, "client", lambda n: CrashingSqs(sqs, "delete_message", "change_message_visibility_batch"))
     assert run("dlq", "redrive", "-s", "prod", "orders", "--outputs", outputs, "--id", original) == 1
     assert f"stopped at {original}: ConnectionError" in capsys.readouterr().err
-    time.sleep(1.2)  # the short visibility timeout gives the original back
+    # The short visibility timeout passes (moto's SQS reads its clock through this name) and gives the original back.
+    later = sqs_models.unix_time_millis() + 1200
+    monkeypatch.setattr(sqs_models, "unix_time_millis", lambda: later)
     in_dlq = sqs.receive_message(QueueUrl=names["dlq_url"], VisibilityTimeout=0, MessageAttributeNames=["All"])["Messages"]
     assert [m["Body"] for m in in_dlq] == ["precious"]  # not lost
     # The re-run reads the journal: the copy was confirmed, so it only deletes the original.
