@@ -28,7 +28,7 @@ QUEUE ?= orders
 UV_PIP := --disable-pip-version-check --quiet --root-user-action=ignore
 $(UV):
 	rm -rf $(TOOLS)/uv-$(UV_VERSION)
-	$(PYTHON) -m pip install $(UV_PIP) --target $(TOOLS)/uv-$(UV_VERSION) uv==$(UV_VERSION) 2>/dev/null \
+	$(PYTHON) -m pip install $(UV_PIP) --no-deps --no-compile --target $(TOOLS)/uv-$(UV_VERSION) uv==$(UV_VERSION) 2>/dev/null \
 	  || { rm -rf $(TOOLS)/uv-$(UV_VERSION) && $(PYTHON) -m venv $(TOOLS)/uv-$(UV_VERSION) \
 	       && $(TOOLS)/uv-$(UV_VERSION)/bin/python -m pip install $(UV_PIP) uv==$(UV_VERSION); }
 	mkdir -p $(TOOLS)/bin && ln -sfn ../uv-$(UV_VERSION)/bin/uv $(TOOLS)/bin/uv
