@@ -29,12 +29,8 @@ CLASS_NAMES = {"aws": "AwsQueue", "azure": "AzureQueue", "gcp": "GcpQueue"}
 
 
 def package_import_ms(runs: int = 3) -> dict[str, tuple[float, float]]:
-    """Per cloud (and all three): (ms with cloudqueue's component, ms for the provider classes alone).
-
-    Both sides load the provider classes the components use, as any program registering those
-    resources does; the difference is what cloudqueue itself adds. The two sides alternate, so
-    drift in the machine's load hits both alike; each figure is the median of its side.
-    """
+    """Per cloud (and all three): (ms with cloudqueue's component, ms for the provider classes it uses alone, as any
+    program of those resources loads them): the difference is cloudqueue's own; medians of alternating runs."""
     programs = {cloud: ([CLASS_NAMES[cloud]], PROVIDER_IMPORTS[cloud]) for cloud in ALL_CLOUDS}
     programs["all"] = (list(CLASS_NAMES.values()), "; ".join(PROVIDER_IMPORTS.values()))
     return {name: paired_start_ms(f"from cloudqueue import {', '.join(classes)}; {providers}", providers, runs) for name, (classes, providers) in programs.items()}

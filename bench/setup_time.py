@@ -1,5 +1,5 @@
-"""Set-up figures: a fresh copy -> `make test` green and -> the first plan line, with empty caches; the
-locked pins by pip and by uv, cold and warm; `cloudqueue[aws]` from the wheel against `cloudqueue[all]`."""
+"""Set-up figures: a fresh copy -> `make test` green (this machine's caches) and -> the first plan line (empty
+caches); the locked pins by pip and by uv, cold and warm; `cloudqueue[aws]` from the wheel against `[all]`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +32,14 @@ def fresh_copy(destination: Path, repo: Path = REPO) -> Path:
     return destination
 
 
+def clone_environment() -> dict[str, str]:
+    """This environment without the caller's uv, virtualenv or make state: a shell in a new clone, caches as they are."""
+    return {key: value for key, value in os.environ.items() if key not in {"UV", "VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+
+
 def cold_environment(scratch: Path) -> dict[str, str]:
-    """This environment with empty uv, pip and cloudqueue caches, and no uv, virtualenv or make state from the caller."""
-    environment = {key: value for key, value in os.environ.items() if key not in {"UV", "VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    """A new machine's: clone_environment() with empty uv, pip and cloudqueue caches under `scratch`."""
+    environment = clone_environment()
     for variable, folder in (("UV_CACHE_DIR", "uv-cache"), ("PIP_CACHE_DIR", "pip-cache"), ("CLOUDQUEUE_CACHE_DIR", "cloudqueue-cache")):
         environment[variable] = str(scratch / folder)
     return environment
@@ -56,18 +60,20 @@ def timed(command: list[str], cwd: Path | None, environment: dict[str, str] | No
 
 
 def fresh_make_test(scratch: Path) -> tuple[float, float, Path]:
-    """(`make install` s: uv brought in, .venv filled; `make test` s right after; the copy, kept for the wheel)."""
-    tested, environment = fresh_copy(scratch / "clone-test"), cold_environment(scratch / "test")
+    """In a fresh copy with this machine's caches (a second clone, CI): (`make install` s: uv brought in, .venv
+    filled; `make test` s right after; the copy, kept for the wheel build)."""
+    tested, environment = fresh_copy(scratch / "clone-test"), clone_environment()
     return timed(["make", "install"], tested, environment)[0], timed(["make", "test"], tested, environment)[0], tested
 
 
-def fresh_make_plan(scratch: Path) -> float:
-    """Seconds to the first line of `make plan STACK=dev` in another fresh copy."""
-    planned = fresh_copy(scratch / "clone-plan")
-    _, first_line_s = timed(["make", "plan", "STACK=dev"], planned, cold_environment(scratch / "plan"), first_line="cloudqueue plan:")
+def fresh_make_plan(scratch: Path) -> tuple[float, float]:
+    """In another fresh copy with empty caches (a new machine): (`make install` s, then `make plan STACK=dev` s to its first line)."""
+    planned, environment = fresh_copy(scratch / "clone-plan"), cold_environment(scratch / "plan")
+    install_s, _ = timed(["make", "install"], planned, environment)
+    _, first_line_s = timed(["make", "plan", "STACK=dev"], planned, environment, first_line="cloudqueue plan:")
     if first_line_s is None:
         raise RuntimeError("make plan STACK=dev printed no 'cloudqueue plan:' line")
-    return first_line_s
+    return install_s, first_line_s
 
 
 def locked_pins(scratch: Path) -> Path:
@@ -130,10 +136,6 @@ def wheel_figures(source: Path, scratch: Path) -> tuple[float, dict[str, tuple[f
         other_clouds = sorted(path.name for path in venv.glob("lib/python*/site-packages/*") if path.name in ("pulumi_azure_native", "pulumi_gcp"))
         installs[extra] = (seconds, size_mb(venv), other_clouds)
     return wheel.stat().st_size / 1024, installs
-
-
-def scratch_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="cloudqueue-setup-"))
 
 
 def load_average() -> str:
