@@ -68,7 +68,7 @@ bench: install
 	$(PY) bench/bench.py
 
 # The components against hand-written programs of the same resources, in CPU instructions counted
-# by Valgrind (about 15 minutes; needs valgrind and a C compiler).
+# by Valgrind (about 6 minutes on 2 cores; needs valgrind and a C compiler).
 bench-instructions: install
 	$(PY) bench/instructions.py
 

@@ -1,5 +1,5 @@
 """`make bench-instructions`: each cloud's component against bench/raw_program.py, the same resources
-by hand, in CPU instructions counted by Valgrind's callgrind (about 15 minutes; the method and the
+by hand, in CPU instructions counted by Valgrind's callgrind (about 6 minutes on 2 cores; the method and the
 figures: docs/performance.md). Needs valgrind, its callgrind.h header and a C compiler.
 """
 

@@ -38,6 +38,8 @@ class Running:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # As from a terminal: a shell that runs the suite in the background passes SIGINT on ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.lines: "queue.Queue[str]" = queue.Queue()
         self.seen: list[str] = []
