@@ -27,4 +27,5 @@ def test_every_listed_tree_and_folder_exists_and_holds_modules():
         assert any(name.startswith(f"{SITE / tree}/") for name in files), tree
     for package, services in precompile.SERVICES.items():
         for folder in services.split():
-            assert {str(path) for path in (SITE / package / folder).glob("*.py")} <= files and list((SITE / package / folder).glob("*.py")), f"{package}/{folder}"
+            modules = {str(path) for path in (SITE / package / folder).glob("*.py")}
+            assert modules and modules <= files, f"{package}/{folder}"
