@@ -7,20 +7,26 @@ explicit provider), built on first use.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Callable, Hashable, TypeVar
 
 import pulumi
 
 T = TypeVar("T")
 
-# Keyed by the engine connection, so each program (and each mocked test run) gets its own.
-_per_program: "weakref.WeakKeyDictionary[Any, dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
+# The state hangs off the program's engine connection, not a module-level map keyed by it: the
+# shared resources' outputs hold task contexts that hold the connection, so a map entry would keep
+# itself alive, and a process running many programs (the Automation API, the mocked tests) would
+# keep every finished program's resources. On the connection, it is freed with the connection.
+_STATE = "_cloudqueue_per_program"
 
 
 def once(key: Hashable, build: Callable[[], T]) -> T:
     """The value for `key` in this program, calling `build` only the first time it is asked for."""
-    cache = _per_program.setdefault(pulumi.runtime.settings.SETTINGS.monitor, {})
+    monitor: Any = pulumi.runtime.settings.SETTINGS.monitor
+    cache = getattr(monitor, _STATE, None)
+    if cache is None:
+        cache = {}
+        setattr(monitor, _STATE, cache)
     if key not in cache:
         cache[key] = build()
     return cache[key]
