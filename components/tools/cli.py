@@ -161,6 +161,21 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return parse
 
 
+# SQS's own VisibilityTimeout range: the emulator would refuse anything else only after it started.
+VISIBILITY_RANGE = (0, 43200)
+
+
+def _retry_after(text: str) -> int:
+    low, high = VISIBILITY_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is outside SQS's visibility timeout range ({low} to {high} seconds)")
+    return value
+
+
 def _deployed_arguments(parser: argparse.ArgumentParser, stack_required: bool = True) -> None:
     """--stack, --cwd and --outputs: where a deployed queue's names come from."""
     parser.add_argument("--stack", "-s", required=stack_required, help="the deployed stack")
@@ -208,7 +223,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if name == "local":
             command.add_argument("queue", help="the queue to serve, a key of cloudqueue:queues")
             command.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1 (0 picks a free one)")
-            command.add_argument("--retry-after", type=int, metavar="SECONDS", help="shorten the visibility timeout, so a failure comes back sooner")
+            command.add_argument("--retry-after", type=_retry_after, metavar="SECONDS", help="shorten the visibility timeout, so a failure comes back sooner (0 to 43200)")
         if name == "send":
             command.add_argument("--local", action="store_true", help="send to the queue `cloudqueue local` serves")
             command.add_argument("queue", help="the queue name")

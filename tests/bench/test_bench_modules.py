@@ -76,8 +76,8 @@ def test_a_cold_environment_has_empty_caches_of_its_own_and_no_uv_of_the_caller(
 
 
 def test_timed_reports_when_a_command_printed_its_first_line_and_fails_loudly(tmp_path):
-    seconds, first = setup_time.timed(["sh", "-c", "sleep 0.2; echo 'cloudqueue plan: stack dev'; sleep 0.3"], tmp_path, dict(os.environ), "cloudqueue plan:")
-    assert 0.15 < first < seconds and seconds >= 0.45
+    seconds, first = setup_time.timed(["sh", "-c", "sleep 0.1; echo 'cloudqueue plan: stack dev'; sleep 0.1"], tmp_path, dict(os.environ), "cloudqueue plan:")
+    assert 0.08 < first < seconds and seconds >= 0.2
     try:
         setup_time.timed(["sh", "-c", "echo broken; exit 3"], tmp_path, dict(os.environ))
     except RuntimeError as error:

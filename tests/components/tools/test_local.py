@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from components.tools import local
+from components.tools import cli, local
 from pulumi_mocks import REPO
 
 
@@ -33,7 +33,7 @@ class Running:
 
     def __init__(self, project):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cloudqueue", "local", "--stack", "local", "orders", "--port", "0", "--retry-after", "1", "--cwd", str(project)],
+            [sys.executable, "-m", "cloudqueue", "local", "--stack", "local", "orders", "--port", "0", "--retry-after", "0", "--cwd", str(project)],
             cwd=project,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -69,7 +69,7 @@ def test_local_run_handles_retries_and_dead_letters_and_stops_cleanly_on_ctrl_c(
     running = Running(project)
     try:
         banner = running.wait_for("cloudqueue local: queue 'orders' on http://127.0.0.1:")
-        assert "dead-letter after 2 receives" in banner and "retry after 1 s" in banner
+        assert "dead-letter after 2 receives" in banner and "retry after 0 s" in banner
         state = json.loads((project / ".cloudqueue" / "local.json").read_text())
         assert state["endpoint"].startswith("http://127.0.0.1:")
         good = send(project, json.dumps({"order_id": 7}))
@@ -85,6 +85,15 @@ def test_local_run_handles_retries_and_dead_letters_and_stops_cleanly_on_ctrl_c(
     assert running.process.wait(timeout=20) == 0
     running.wait_for("cloudqueue local: stopped; 1 handled, 2 retried, 1 dead-lettered")
     assert not (project / ".cloudqueue").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "43201", "soon"])
+def test_retry_after_outside_sqs_visibility_range_is_refused_before_anything_starts(value, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["local", "--stack", "dev", "orders", "--retry-after", value])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "--retry-after" in error and ("0 to 43200 seconds" in error or "not a whole number" in error)
 
 
 def test_send_without_a_running_local_queue_says_what_to_start(project, capsys):
