@@ -10,6 +10,13 @@ import pytest
 
 from pulumi_mocks import REPO, Engine
 
+# One mocked AzureQueue run allocates tens of thousands of Outputs, futures, tasks and handles, nearly
+# all short-lived: with a young generation of 20,000 objects (Python's default is 700) the collector
+# runs far less often for the same garbage, and the AWS and Azure component tests take 6% fewer
+# instructions (callgrind, the two files under one process), for a worker's peak memory of 340-410 MB
+# instead of 330-340 MB.
+gc.set_threshold(20_000, 20, 20)
+
 
 @pytest.fixture(params=[True, False], ids=["preview", "up"])
 def engine(request) -> Engine:
