@@ -25,6 +25,8 @@ def test_every_listed_tree_and_folder_exists_and_holds_modules():
     files = set(precompile.sources(SITE))
     for tree in precompile.TREES:
         assert any(name.startswith(f"{SITE / tree}/") for name in files), tree
+    for module in precompile.MODULES:
+        assert (SITE / f"{module}.py").is_file(), module
     for package, services in precompile.SERVICES.items():
         for folder in services.split():
             modules = {str(path) for path in (SITE / package / folder).glob("*.py")}
