@@ -26,7 +26,7 @@ cloudevents yaml
 opentelemetry dill semver parver packaging attr rich click isodate jmespath itsdangerous idna
 charset_normalizer dateutil responses blinker markupsafe flask_cors functions_framework iniconfig
 certifi grpc_status google/api google/iam google/rpc google/oauth2 google/type google/cloud/pubsub
-moto/moto_api
+moto/moto_api pytest google/cloud/functions google/cloud/functions_v1
 """.split()
 
 # Single-module distributions at the top of site-packages.
