@@ -2,7 +2,7 @@
 
 uv installs no bytecode (it leaves it to the first import). On a fresh .venv both test workers,
 and the tests' own subprocesses, would each compile the same provider modules as they import
-them: 11 s of a 49 s suite on two cores. Compiled here first, in parallel, they take about 4 s,
+them: 11 s of a 49 s suite on two cores. Compiled here first, in parallel, they take about 5 s,
 and an up-to-date file is skipped, so a warm run pays a fraction of a second. Nothing depends on
 the list below being complete: a module left out is compiled on import, as before.
 """
@@ -17,7 +17,8 @@ from pathlib import Path
 
 # Packages the suite imports most of: their whole trees. The second group is what the Pulumi SDK,
 # moto, the function hosts and the CLI bring in; each test process started before its bytecode was
-# written compiled it again (a fresh clone's first suite took about 5 s of CPU more than its second).
+# written compiled it again (a fresh clone's first suite ran 5 s longer, summed over both workers,
+# than its second; with them listed, the two are equal).
 TREES = """
 pulumi pulumi_policy pip _pytest xdist execnet pluggy botocore boto3 s3transfer cryptography
 azure/core azure/functions azure/servicebus google/api_core google/auth google/protobuf

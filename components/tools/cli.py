@@ -161,12 +161,15 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return parse
 
 
-# SQS's own VisibilityTimeout range: the emulator would refuse anything else only after it started.
-VISIBILITY_RANGE = (0, 43200)
+def _sqs_visibility_range() -> tuple[int, int]:
+    """The spec's AWS visibility timeout range (SQS's own): the emulator refuses anything else, but only once it runs."""
+    from ..spec.limits import LIMITS
+
+    return next((limit.low, limit.high) for limit in LIMITS if (limit.field, limit.cloud) == ("visibility_timeout_seconds", "aws"))
 
 
 def _retry_after(text: str) -> int:
-    low, high = VISIBILITY_RANGE
+    low, high = _sqs_visibility_range()
     try:
         value = int(text)
     except ValueError:
@@ -223,7 +226,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if name == "local":
             command.add_argument("queue", help="the queue to serve, a key of cloudqueue:queues")
             command.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1 (0 picks a free one)")
-            command.add_argument("--retry-after", type=_retry_after, metavar="SECONDS", help="shorten the visibility timeout, so a failure comes back sooner (0 to 43200)")
+            command.add_argument("--retry-after", type=_retry_after, metavar="SECONDS", help="shorten the visibility timeout, so a failure comes back sooner ({} to {})".format(*_sqs_visibility_range()))
         if name == "send":
             command.add_argument("--local", action="store_true", help="send to the queue `cloudqueue local` serves")
             command.add_argument("queue", help="the queue name")

@@ -12,9 +12,15 @@ from pulumi_mocks import Engine
 
 
 def probe() -> pulumi.ComponentResource:
-    # A resource's outputs hold task contexts that hold the engine connection: the shape of the
-    # shared resources every cloud keeps per program.
     return pulumi.ComponentResource("cloudqueue:test:Probe", "probe")
+
+
+class HoldsItsConnection:
+    """State that refers back to its program's engine connection, as the shared resources do through
+    their outputs' task contexts."""
+
+    def __init__(self) -> None:
+        self.connection = pulumi.runtime.settings.SETTINGS.monitor
 
 
 def test_one_value_per_program_and_a_new_one_for_the_next_program():
@@ -27,8 +33,8 @@ def test_a_finished_programs_state_is_freed_with_its_engine_not_kept_for_the_pro
     # The SDK keeps the first settings a process sets as its defaults: a program before this one.
     Engine(preview=False).run(lambda: None)
     engine = Engine(preview=False)
-    kept = weakref.ref(engine.run(lambda: program.once("probe", probe)))
+    kept = weakref.ref(engine.run(lambda: program.once("state", HoldsItsConnection)))
     del engine
-    Engine(preview=False)  # the next program replaces the connection, as a new run does
+    Engine(preview=False).run(lambda: None)  # the next program
     gc.collect()
     assert kept() is None

@@ -125,7 +125,7 @@ class Engine:
 
         # The program runs near the bottom of a stack of its own, as under the language host: the SDK
         # walks the whole call stack for every resource it registers (source positions), and a test
-        # runner's is 50-60 frames deep (18% of a mocked run's instructions at 50, counted by callgrind).
+        # runner's is 50-60 frames deep (18% of a mocked run's instructions from 50 frames down, by callgrind).
         # The caller's loop and context go with it, so Outputs made before or after the run are the
         # same engine's, and an error is raised here as if the program had run in this thread.
         loop, context, failure = _ensure_event_loop(), contextvars.copy_context(), []
