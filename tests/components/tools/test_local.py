@@ -87,13 +87,23 @@ def test_local_run_handles_retries_and_dead_letters_and_stops_cleanly_on_ctrl_c(
     assert not (project / ".cloudqueue").exists()
 
 
-@pytest.mark.parametrize("value", ["-1", "43201", "soon"])
-def test_retry_after_outside_sqs_visibility_range_is_refused_before_anything_starts(value, capsys):
-    with pytest.raises(SystemExit) as stopped:
-        cli.main(["local", "--stack", "dev", "orders", "--retry-after", value])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("-1", "-1 is outside SQS's visibility timeout range (0 to 43200 seconds)"),
+        ("43201", "43201 is outside SQS's visibility timeout range (0 to 43200 seconds)"),
+        ("soon", "'soon' is not a whole number of seconds"),
+    ],
+)
+def test_retry_after_outside_sqs_visibility_range_is_refused_before_anything_starts(value, reason, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stopped:  # an empty folder: had the value passed, the run would stop at the missing stack file
+        cli.main(["local", "--stack", "dev", "orders", "--retry-after", value, "--cwd", str(tmp_path)])
     assert stopped.value.code == 2
-    error = capsys.readouterr().err
-    assert "--retry-after" in error and ("0 to 43200 seconds" in error or "not a whole number" in error)
+    assert f"argument --retry-after: {reason}" in capsys.readouterr().err
+
+
+def test_retry_after_takes_both_ends_of_sqs_visibility_range():
+    assert [cli._retry_after(value) for value in ("0", "43200")] == [0, 43200]
 
 
 def test_send_without_a_running_local_queue_says_what_to_start(project, capsys):
