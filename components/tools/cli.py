@@ -163,9 +163,10 @@ def _positive(kind: type) -> Callable[[str], Any]:
 
 def _sqs_visibility_range() -> tuple[int, int]:
     """The spec's AWS visibility timeout range (SQS's own): the emulator refuses anything else, but only once it runs."""
-    from ..spec.limits import LIMITS
+    from ..spec.limits import _limit
 
-    return next((limit.low, limit.high) for limit in LIMITS if (limit.field, limit.cloud) == ("visibility_timeout_seconds", "aws"))
+    limit = _limit("visibility_timeout_seconds", "aws")
+    return limit.low, limit.high
 
 
 def _retry_after(text: str) -> int:
